@@ -1,0 +1,360 @@
+#include "common/config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "common/image_ref.h"
+#include "common/status_macros.h"
+#include "yaml-cpp/yaml.h"
+
+extern char** environ;
+
+namespace shapin {
+namespace {
+
+// A key's value arrives either as a YAML node or as an environment string;
+// both are reduced to text (scalars) or a list of texts before parsing, so
+// each type has one parser.
+struct RawValue {
+  bool is_list = false;
+  std::string scalar;
+  std::vector<std::string> list;
+};
+
+using Setter = std::function<absl::Status(Config&, const RawValue&)>;
+
+struct KeySpec {
+  std::string path;
+  Setter set;
+};
+
+absl::Status BadValue(absl::string_view key, absl::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("configuration key ", key, ": ", why));
+}
+
+template <typename Section>
+Setter StringField(Section Config::*section, std::string Section::*field,
+                   std::string key) {
+  return [=](Config& c, const RawValue& v) -> absl::Status {
+    if (v.is_list) return BadValue(key, "expected a string, got a list");
+    (c.*section).*field = v.scalar;
+    return absl::OkStatus();
+  };
+}
+
+template <typename Section>
+Setter IntField(Section Config::*section, int Section::*field, std::string key,
+                int min, int max) {
+  return [=](Config& c, const RawValue& v) -> absl::Status {
+    int n = 0;
+    if (v.is_list || !absl::SimpleAtoi(v.scalar, &n)) {
+      return BadValue(
+          key, absl::StrCat("expected an integer, got \"", v.scalar, "\""));
+    }
+    if (n < min || n > max) {
+      return BadValue(key, absl::StrCat("must be between ", min, " and ", max,
+                                        ", got ", n));
+    }
+    (c.*section).*field = n;
+    return absl::OkStatus();
+  };
+}
+
+template <typename Section>
+Setter DurationField(Section Config::*section, absl::Duration Section::*field,
+                     std::string key) {
+  return [=](Config& c, const RawValue& v) -> absl::Status {
+    absl::Duration d;
+    if (v.is_list || !absl::ParseDuration(v.scalar, &d) ||
+        d < absl::ZeroDuration()) {
+      return BadValue(key, absl::StrCat("expected a duration such as 30s, 5m "
+                                        "or 1h, got \"",
+                                        v.scalar, "\""));
+    }
+    (c.*section).*field = d;
+    return absl::OkStatus();
+  };
+}
+
+template <typename Section>
+Setter ListField(Section Config::*section,
+                 std::vector<std::string> Section::*field) {
+  return [=](Config& c, const RawValue& v) -> absl::Status {
+    std::vector<std::string> items = v.list;
+    if (!v.is_list) {
+      items = absl::StrSplit(v.scalar, ',', absl::SkipWhitespace());
+      for (std::string& item : items) absl::StripAsciiWhitespace(&item);
+    }
+    (c.*section).*field = std::move(items);
+    return absl::OkStatus();
+  };
+}
+
+Setter LogLevelField(std::string key) {
+  return [=](Config& c, const RawValue& v) -> absl::Status {
+    if (v.is_list || !ParseLogLevel(v.scalar, &c.log.level)) {
+      return BadValue(key, absl::StrCat("expected debug, info, warning or "
+                                        "error, got \"",
+                                        v.scalar, "\""));
+    }
+    return absl::OkStatus();
+  };
+}
+
+const std::vector<KeySpec>& Keys() {
+  static const std::vector<KeySpec>* keys = [] {
+    auto* k = new std::vector<KeySpec>;
+    auto add = [k](std::string path, auto make) {
+      k->push_back({path, make(path)});
+    };
+    using C = Config;
+    add("server.listen", [](std::string p) {
+      return StringField(&C::server, &ServerConfig::listen, p);
+    });
+    add("server.metrics_listen", [](std::string p) {
+      return StringField(&C::server, &ServerConfig::metrics_listen, p);
+    });
+    add("server.shutdown_grace", [](std::string p) {
+      return DurationField(&C::server, &ServerConfig::shutdown_grace, p);
+    });
+    add("log.level", [](std::string p) { return LogLevelField(p); });
+    add("database.url", [](std::string p) {
+      return StringField(&C::database, &DatabaseConfig::url, p);
+    });
+    add("database.pool_size", [](std::string p) {
+      return IntField(&C::database, &DatabaseConfig::pool_size, p, 1, 64);
+    });
+    add("database.connect_timeout", [](std::string p) {
+      return DurationField(&C::database, &DatabaseConfig::connect_timeout, p);
+    });
+    add("registry.canonical_repository", [](std::string p) {
+      return StringField(&C::registry, &RegistryConfig::canonical_repository,
+                         p);
+    });
+    add("registry.staging_repository", [](std::string p) {
+      return StringField(&C::registry, &RegistryConfig::staging_repository, p);
+    });
+    add("registry.insecure_hosts", [](std::string) {
+      return ListField(&C::registry, &RegistryConfig::insecure_hosts);
+    });
+    add("registry.ca_file", [](std::string p) {
+      return StringField(&C::registry, &RegistryConfig::ca_file, p);
+    });
+    add("registry.username", [](std::string p) {
+      return StringField(&C::registry, &RegistryConfig::username, p);
+    });
+    add("registry.password_env", [](std::string p) {
+      return StringField(&C::registry, &RegistryConfig::password_env, p);
+    });
+    add("registry.password_file", [](std::string p) {
+      return StringField(&C::registry, &RegistryConfig::password_file, p);
+    });
+    add("build.protected_branches", [](std::string) {
+      return ListField(&C::build, &BuildConfig::protected_branches);
+    });
+    add("build.allowed_source_schemes", [](std::string) {
+      return ListField(&C::build, &BuildConfig::allowed_source_schemes);
+    });
+    add("build.default_source_url", [](std::string p) {
+      return StringField(&C::build, &BuildConfig::default_source_url, p);
+    });
+    add("build.workers", [](std::string p) {
+      return IntField(&C::build, &BuildConfig::workers, p, 1, 64);
+    });
+    add("build.timeout", [](std::string p) {
+      return DurationField(&C::build, &BuildConfig::timeout, p);
+    });
+    add("build.work_dir", [](std::string p) {
+      return StringField(&C::build, &BuildConfig::work_dir, p);
+    });
+    return k;
+  }();
+  return *keys;
+}
+
+const KeySpec* FindKey(absl::string_view path) {
+  for (const KeySpec& spec : Keys()) {
+    if (spec.path == path) return &spec;
+  }
+  return nullptr;
+}
+
+std::string EnvNameOf(absl::string_view path) {
+  return absl::StrCat("SHAPIN_", absl::AsciiStrToUpper(
+                                     absl::StrReplaceAll(path, {{".", "_"}})));
+}
+
+Config Defaults(Service service) {
+  Config c;
+  switch (service) {
+    case Service::kBuild:
+      c.server.listen = "127.0.0.1:50051";
+      c.server.metrics_listen = "127.0.0.1:9464";
+      break;
+    case Service::kDeploy:
+      c.server.listen = "127.0.0.1:50052";
+      c.server.metrics_listen = "127.0.0.1:9465";
+      break;
+  }
+  return c;
+}
+
+absl::StatusOr<RawValue> RawFromNode(const std::string& path,
+                                     const YAML::Node& node) {
+  RawValue v;
+  if (node.IsScalar()) {
+    v.scalar = node.Scalar();
+    return v;
+  }
+  if (node.IsNull()) return v;  // "key:" with nothing = empty
+  if (node.IsSequence()) {
+    v.is_list = true;
+    for (const YAML::Node& item : node) {
+      if (!item.IsScalar()) {
+        return BadValue(path, "list items must be plain values");
+      }
+      v.list.push_back(item.Scalar());
+    }
+    return v;
+  }
+  return BadValue(path, "expected a value, got a map");
+}
+
+absl::Status ApplyNode(Config& config, const std::string& prefix,
+                       const YAML::Node& node) {
+  if (!node.IsMap()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("configuration ", prefix.empty() ? "file" : prefix,
+                     ": expected a map of keys"));
+  }
+  for (const auto& entry : node) {
+    const std::string name = entry.first.as<std::string>();
+    const std::string path = prefix.empty() ? name : prefix + "." + name;
+    if (const KeySpec* spec = FindKey(path)) {
+      SHAPIN_ASSIGN_OR_RETURN(RawValue raw, RawFromNode(path, entry.second));
+      SHAPIN_RETURN_IF_ERROR(spec->set(config, raw));
+      continue;
+    }
+    // A section ("server") is known when some key starts with it.
+    const std::string section = path + ".";
+    bool is_section = false;
+    for (const KeySpec& spec : Keys()) {
+      if (spec.path.rfind(section, 0) == 0) is_section = true;
+    }
+    if (!is_section) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown configuration key \"", path,
+                       "\" (see docs/configuration.md)"));
+    }
+    SHAPIN_RETURN_IF_ERROR(ApplyNode(config, path, entry.second));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Validate(const Config& c) {
+  if (c.database.url.empty()) {
+    return absl::InvalidArgumentError(
+        "configuration key database.url is required (set it in the "
+        "configuration file or SHAPIN_DATABASE_URL)");
+  }
+  for (auto [key, repo] :
+       {std::pair<absl::string_view, const std::string*>{
+            "registry.canonical_repository", &c.registry.canonical_repository},
+        {"registry.staging_repository", &c.registry.staging_repository}}) {
+    absl::StatusOr<ImageRef> ref = ImageRef::Parse(*repo);
+    if (!ref.ok()) return BadValue(key, ref.status().message());
+    if (ref->tag() || ref->digest()) {
+      return BadValue(key, "must name a repository without tag or digest");
+    }
+  }
+  if (c.registry.canonical_repository == c.registry.staging_repository) {
+    return BadValue("registry.staging_repository",
+                    "must differ from registry.canonical_repository");
+  }
+  if (c.build.protected_branches.empty()) {
+    return BadValue("build.protected_branches",
+                    "must list at least one branch");
+  }
+  if (c.server.listen.empty()) return BadValue("server.listen", "is required");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Environment EnvironmentFromProcess() {
+  Environment env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    absl::string_view entry(*e);
+    if (!absl::StartsWith(entry, "SHAPIN_")) continue;
+    size_t eq = entry.find('=');
+    if (eq == absl::string_view::npos) continue;
+    env.emplace(std::string(entry.substr(0, eq)),
+                std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+absl::StatusOr<Config> LoadConfigFromText(Service service,
+                                          absl::string_view yaml_text,
+                                          const Environment& env) {
+  Config config = Defaults(service);
+  if (!absl::StripAsciiWhitespace(yaml_text).empty()) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(yaml_text));
+    } catch (const YAML::Exception& e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("configuration is not valid YAML: ", e.what()));
+    }
+    if (!root.IsNull()) SHAPIN_RETURN_IF_ERROR(ApplyNode(config, "", root));
+  }
+  for (const KeySpec& spec : Keys()) {
+    auto it = env.find(EnvNameOf(spec.path));
+    if (it == env.end()) continue;
+    absl::Status s = spec.set(config, RawValue{false, it->second, {}});
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(it->first, ": ", s.message()));
+    }
+  }
+  SHAPIN_RETURN_IF_ERROR(Validate(config));
+  return config;
+}
+
+absl::StatusOr<Config> LoadConfig(Service service, absl::string_view path,
+                                  const Environment& env) {
+  std::string text;
+  if (!path.empty()) {
+    std::ifstream in{std::string(path)};
+    if (!in) {
+      return absl::NotFoundError(
+          absl::StrCat("configuration file ", path, " cannot be read"));
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+  }
+  absl::StatusOr<Config> config = LoadConfigFromText(service, text, env);
+  if (!config.ok() && !path.empty()) {
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+std::vector<std::string> ConfigKeys() {
+  std::vector<std::string> keys;
+  for (const KeySpec& spec : Keys()) keys.push_back(spec.path);
+  return keys;
+}
+
+}  // namespace shapin

@@ -1,0 +1,99 @@
+// Configuration: a YAML file plus SHAPIN_* environment overrides.
+//
+// Every key has a type, a default and a line in docs/configuration.md (a test
+// checks that). Unknown keys in the file are an error naming the key, so a
+// typo never silently falls back to a default. An environment variable
+// overrides the key whose dotted path, upper-cased with '.' → '_' and
+// prefixed SHAPIN_, is its name (database.url → SHAPIN_DATABASE_URL); list
+// values are comma-separated there. Other SHAPIN_* variables (the CLI's
+// SHAPIN_BUILD_ADDR, …) are not configuration and are ignored here.
+//
+//   SHAPIN_ASSIGN_OR_RETURN(
+//       Config config,
+//       LoadConfig(Service::kBuild, flag_config_path,
+//       EnvironmentFromProcess()));
+//   config.database.url  // never empty after a successful load
+#ifndef SHAPIN_COMMON_CONFIG_H_
+#define SHAPIN_COMMON_CONFIG_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/log.h"
+
+namespace shapin {
+
+enum class Service { kBuild, kDeploy };
+
+struct ServerConfig {
+  std::string listen;          // gRPC host:port (port 0 picks a free one)
+  std::string metrics_listen;  // Prometheus host:port
+  absl::Duration shutdown_grace = absl::Seconds(10);
+};
+
+struct LogConfig {
+  LogLevel level = LogLevel::kInfo;
+};
+
+struct DatabaseConfig {
+  std::string url;  // libpq URL or key=value string; required
+  int pool_size = 4;
+  absl::Duration connect_timeout = absl::Seconds(10);
+};
+
+struct RegistryConfig {
+  // Repositories as registry/name, no tag or digest.
+  std::string canonical_repository = "ghcr.io/mconstant/pay2slay-api";
+  std::string staging_repository = "ghcr.io/mconstant/pay2slay-api-staging";
+  // Registries (host[:port]) spoken to over plain HTTP; loopback always is.
+  std::vector<std::string> insecure_hosts;
+  std::string ca_file;  // PEM bundle; empty = system default
+  std::string username;
+  // Where the password comes from: an environment variable's name or a file.
+  // The value itself never appears in configuration.
+  std::string password_env;
+  std::string password_file;
+};
+
+struct BuildConfig {
+  std::vector<std::string> protected_branches = {"main"};
+  std::vector<std::string> allowed_source_schemes = {"https", "ssh", "file"};
+  std::string default_source_url;
+  int workers = 1;
+  absl::Duration timeout = absl::Minutes(30);
+  std::string work_dir = "/var/tmp/shapin-build";
+};
+
+struct Config {
+  ServerConfig server;
+  LogConfig log;
+  DatabaseConfig database;
+  RegistryConfig registry;
+  BuildConfig build;
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// The SHAPIN_* variables of this process.
+Environment EnvironmentFromProcess();
+
+// Defaults for `service`, then the YAML file at `path` (none when empty), then
+// `env`. INVALID_ARGUMENT naming the key for unknown keys, wrong types, bad
+// values and missing required keys; NOT_FOUND when the file does not exist.
+absl::StatusOr<Config> LoadConfig(Service service, absl::string_view path,
+                                  const Environment& env);
+// The same from YAML text (for tests and embedded defaults).
+absl::StatusOr<Config> LoadConfigFromText(Service service,
+                                          absl::string_view yaml_text,
+                                          const Environment& env);
+
+// Every key's dotted path, in documentation order.
+std::vector<std::string> ConfigKeys();
+
+}  // namespace shapin
+
+#endif  // SHAPIN_COMMON_CONFIG_H_

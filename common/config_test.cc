@@ -1,0 +1,132 @@
+#include "common/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shapin {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const Environment kDb = {
+    {"SHAPIN_DATABASE_URL", "postgresql://x@127.0.0.1/db"}};
+
+TEST(ConfigTest, DefaultsDifferPerServiceAndNeedOnlyADatabase) {
+  absl::StatusOr<Config> build = LoadConfigFromText(Service::kBuild, "", kDb);
+  ASSERT_TRUE(build.ok()) << build.status();
+  absl::StatusOr<Config> deploy = LoadConfigFromText(Service::kDeploy, "", kDb);
+  ASSERT_TRUE(deploy.ok()) << deploy.status();
+  EXPECT_NE(build->server.listen, deploy->server.listen);
+  EXPECT_EQ(build->registry.canonical_repository,
+            "ghcr.io/mconstant/pay2slay-api");
+  EXPECT_EQ(build->registry.staging_repository,
+            "ghcr.io/mconstant/pay2slay-api-staging");
+  EXPECT_THAT(build->build.protected_branches, ElementsAre("main"));
+  EXPECT_EQ(build->server.shutdown_grace, absl::Seconds(10));
+}
+
+TEST(ConfigTest, FileValuesApplyAndEnvironmentWins) {
+  const char* yaml = R"(
+server:
+  listen: 127.0.0.1:7000
+  shutdown_grace: 3s
+log:
+  level: debug
+database:
+  url: postgresql://file@127.0.0.1/db
+  pool_size: 8
+build:
+  protected_branches: [main, release]
+  timeout: 45m
+)";
+  Environment env = {{"SHAPIN_SERVER_LISTEN", "127.0.0.1:7001"},
+                     {"SHAPIN_BUILD_PROTECTED_BRANCHES", "main, hotfix"},
+                     {"SHAPIN_BUILD_ADDR", "ignored: the CLI's variable"}};
+  absl::StatusOr<Config> c = LoadConfigFromText(Service::kBuild, yaml, env);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server.listen, "127.0.0.1:7001");
+  EXPECT_EQ(c->server.shutdown_grace, absl::Seconds(3));
+  EXPECT_EQ(c->log.level, LogLevel::kDebug);
+  EXPECT_EQ(c->database.url, "postgresql://file@127.0.0.1/db");
+  EXPECT_EQ(c->database.pool_size, 8);
+  EXPECT_EQ(c->build.timeout, absl::Minutes(45));
+  EXPECT_THAT(c->build.protected_branches, ElementsAre("main", "hotfix"));
+}
+
+TEST(ConfigTest, InvalidConfigurationsNameTheKey) {
+  struct Case {
+    const char* name;
+    const char* yaml;
+    Environment env;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"unknown key", "server:\n  lisen: x\n", kDb,
+       "unknown configuration key \"server.lisen\""},
+      {"unknown section", "sever:\n  listen: x\n", kDb,
+       "unknown configuration key \"sever\""},
+      {"missing database", "", {}, "database.url is required"},
+      {"bad int", "database:\n  pool_size: many\n", kDb,
+       "database.pool_size: expected an integer"},
+      {"int out of range", "database:\n  pool_size: 0\n", kDb,
+       "database.pool_size: must be between 1 and 64"},
+      {"bad duration", "build:\n  timeout: forever\n", kDb,
+       "build.timeout: expected a duration"},
+      {"bad level", "log:\n  level: loud\n", kDb, "log.level: expected debug"},
+      {"list for string", "server:\n  listen: [a, b]\n", kDb,
+       "server.listen: expected a string"},
+      {"map for value", "server:\n  listen: {a: b}\n", kDb,
+       "server.listen: expected a value, got a map"},
+      {"bad repository", "registry:\n  canonical_repository: Not/Valid\n", kDb,
+       "registry.canonical_repository"},
+      {"repository with tag",
+       "registry:\n  canonical_repository: ghcr.io/a/b:latest\n", kDb,
+       "without tag or digest"},
+      {"same repositories",
+       "registry:\n  canonical_repository: ghcr.io/a/b\n"
+       "  staging_repository: ghcr.io/a/b\n",
+       kDb, "must differ"},
+      {"no protected branch", "build:\n  protected_branches: []\n", kDb,
+       "build.protected_branches: must list at least one branch"},
+      {"not yaml", "server: [unclosed", kDb, "not valid YAML"},
+      {"bad env",
+       "",
+       {{"SHAPIN_DATABASE_URL", "x"}, {"SHAPIN_BUILD_WORKERS", "two"}},
+       "SHAPIN_BUILD_WORKERS: configuration key build.workers"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Config> config =
+        LoadConfigFromText(Service::kBuild, c.yaml, c.env);
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(config.status().message()), HasSubstr(c.message));
+  }
+}
+
+TEST(ConfigTest, MissingFileIsNotFoundNamingThePath) {
+  absl::StatusOr<Config> c =
+      LoadConfig(Service::kBuild, "/nonexistent/shapin.yaml", kDb);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("/nonexistent/shapin.yaml"));
+}
+
+TEST(ConfigTest, EveryKeyIsDocumented) {
+  std::ifstream doc(SHAPIN_SOURCE_DIR "/docs/configuration.md");
+  ASSERT_TRUE(doc) << "docs/configuration.md is missing";
+  std::stringstream text;
+  text << doc.rdbuf();
+  for (const std::string& key : ConfigKeys()) {
+    SCOPED_TRACE(key);
+    EXPECT_THAT(text.str(), HasSubstr("`" + key + "`"));
+  }
+}
+
+}  // namespace
+}  // namespace shapin

@@ -1,0 +1,215 @@
+#include "common/schema_migrations.h"
+
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "pqxx/pqxx"
+
+namespace shapin {
+namespace {
+
+// Key of the advisory lock serialising migrations across processes
+// (arbitrary, fixed: "shapin" in ASCII).
+constexpr int64_t kMigrationLockKey = 0x73686170696e;
+
+struct Migration {
+  int version;
+  std::string_view name;
+  std::string_view sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", R"sql(
+CREATE TABLE builds (
+  build_id               BIGSERIAL PRIMARY KEY,
+  git_sha                TEXT NOT NULL CHECK (git_sha ~ '^[0-9a-f]{40}$'),
+  branch                 TEXT NOT NULL,
+  source_url             TEXT NOT NULL,
+  dockerfile             TEXT NOT NULL,
+  context                TEXT NOT NULL,
+  rebuild                BOOLEAN NOT NULL DEFAULT false,
+  repository             TEXT NOT NULL,
+  repository_type        TEXT NOT NULL
+                           CHECK (repository_type IN ('canonical', 'staging')),
+  state                  TEXT NOT NULL CHECK (state IN
+                           ('queued', 'running', 'succeeded', 'failed',
+                            'canceled')),
+  outcome                TEXT CHECK (outcome IN
+                           ('published', 'reused', 'reproduced')),
+  error_code             TEXT,
+  error_message          TEXT,
+  digest                 TEXT CHECK (digest ~ '^sha256:[0-9a-f]{64}$'),
+  pre_push_digest        TEXT,
+  post_push_digest       TEXT,
+  digest_verification    TEXT CHECK (digest_verification IN ('ok', 'mismatch')),
+  platform               TEXT NOT NULL DEFAULT 'linux/amd64',
+  signature_status       TEXT,
+  provenance_ref         TEXT,
+  sbom_ref               TEXT,
+  log_tail               TEXT NOT NULL DEFAULT '',
+  requested_by           TEXT NOT NULL DEFAULT '',
+  created_at             TIMESTAMPTZ NOT NULL DEFAULT now(),
+  started_at             TIMESTAMPTZ,
+  finished_at            TIMESTAMPTZ,
+  build_duration_seconds DOUBLE PRECISION,
+  push_duration_seconds  DOUBLE PRECISION,
+  -- The queue: a worker owns a running build while its lease is fresh.
+  lease_owner            TEXT,
+  lease_expires_at       TIMESTAMPTZ,
+  attempts               INTEGER NOT NULL DEFAULT 0,
+  cancel_requested       BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX builds_by_sha ON builds (git_sha, build_id DESC);
+CREATE INDEX builds_by_branch ON builds (branch, build_id DESC);
+CREATE INDEX builds_queued ON builds (build_id) WHERE state = 'queued';
+CREATE INDEX builds_running ON builds (lease_expires_at) WHERE state = 'running';
+
+CREATE TABLE images (
+  image_id         BIGSERIAL PRIMARY KEY,
+  repository       TEXT NOT NULL,
+  repository_type  TEXT NOT NULL
+                     CHECK (repository_type IN ('canonical', 'staging')),
+  git_sha          TEXT NOT NULL CHECK (git_sha ~ '^[0-9a-f]{40}$'),
+  digest           TEXT NOT NULL CHECK (digest ~ '^sha256:[0-9a-f]{64}$'),
+  size_bytes       BIGINT,
+  platform         TEXT NOT NULL DEFAULT 'linux/amd64',
+  branch           TEXT NOT NULL,
+  build_id         BIGINT REFERENCES builds (build_id),
+  built_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+  commit_time      TIMESTAMPTZ,
+  signature_status TEXT,
+  provenance_ref   TEXT,
+  sbom_ref         TEXT,
+  -- One image per commit per repository: a SHA tag never changes digest.
+  UNIQUE (repository, git_sha)
+);
+CREATE INDEX images_by_sha ON images (git_sha);
+
+CREATE TABLE deployments (
+  deployment_id     BIGSERIAL PRIMARY KEY,
+  environment       TEXT NOT NULL,
+  kind              TEXT NOT NULL CHECK (kind IN ('deploy', 'rollback')),
+  image_sha         TEXT NOT NULL CHECK (image_sha ~ '^[0-9a-f]{40}$'),
+  digest            TEXT CHECK (digest ~ '^sha256:[0-9a-f]{64}$'),
+  image_ref         TEXT,
+  previous_sha      TEXT,
+  previous_digest   TEXT,
+  state             TEXT NOT NULL CHECK (state IN
+                      ('pending', 'running', 'succeeded', 'failed')),
+  error_code        TEXT,
+  error_message     TEXT,
+  signature_status  TEXT CHECK (signature_status IN ('verified', 'unverified')),
+  signature_reason  TEXT,
+  provenance_status TEXT,
+  target            TEXT,
+  target_ref        TEXT,
+  endpoints         TEXT[] NOT NULL DEFAULT '{}',
+  rendered_manifest TEXT,
+  requested_by      TEXT NOT NULL DEFAULT '',
+  reason            TEXT NOT NULL DEFAULT '',
+  dry_run           BOOLEAN NOT NULL DEFAULT false,
+  created_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
+  started_at        TIMESTAMPTZ,
+  finished_at       TIMESTAMPTZ,
+  duration_seconds  DOUBLE PRECISION
+);
+CREATE INDEX deployments_by_env ON deployments (environment, deployment_id DESC);
+CREATE INDEX deployments_succeeded ON deployments (environment, deployment_id DESC)
+  WHERE state = 'succeeded' AND NOT dry_run;
+
+-- After a rollback an environment is held until someone releases it.
+CREATE TABLE environment_holds (
+  environment   TEXT PRIMARY KEY,
+  held          BOOLEAN NOT NULL,
+  deployment_id BIGINT REFERENCES deployments (deployment_id),
+  held_by       TEXT NOT NULL DEFAULT '',
+  held_since    TIMESTAMPTZ NOT NULL DEFAULT now(),
+  released_by   TEXT,
+  released_at   TIMESTAMPTZ
+);
+
+-- Audit trail and escalations (digest mismatches, holds, cancellations).
+CREATE TABLE events (
+  event_id      BIGSERIAL PRIMARY KEY,
+  occurred_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+  kind          TEXT NOT NULL,
+  severity      TEXT NOT NULL DEFAULT 'info'
+                  CHECK (severity IN ('info', 'warning', 'error')),
+  build_id      BIGINT REFERENCES builds (build_id),
+  deployment_id BIGINT REFERENCES deployments (deployment_id),
+  git_sha       TEXT,
+  repository    TEXT,
+  message       TEXT NOT NULL DEFAULT '',
+  details       JSONB NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_by_kind ON events (kind, event_id DESC);
+)sql"},
+};
+
+}  // namespace
+
+int LatestSchemaVersion() {
+  return kMigrations[std::size(kMigrations) - 1].version;
+}
+
+absl::StatusOr<int> ApplyMigrations(PostgresPool& pool) {
+  int version = 0;
+  absl::Status status = pool.Run([&](pqxx::connection& conn) -> absl::Status {
+    {
+      pqxx::nontransaction tx(conn);
+      tx.exec_params("SELECT pg_advisory_lock($1)", kMigrationLockKey);
+    }
+    // Unlock also when a migration throws; a lost connection releases the
+    // session lock by itself.
+    struct Unlock {
+      pqxx::connection& conn;
+      ~Unlock() {
+        try {
+          pqxx::nontransaction tx(conn);
+          tx.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLockKey);
+        } catch (const std::exception&) {
+        }
+      }
+    } unlock{conn};
+
+    {
+      pqxx::work tx(conn);
+      tx.exec0(
+          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+          " version INTEGER PRIMARY KEY,"
+          " name TEXT NOT NULL,"
+          " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+      version = tx.exec1(
+                      "SELECT COALESCE(MAX(version), 0) FROM "
+                      "schema_migrations")[0]
+                    .as<int>();
+      tx.commit();
+    }
+    if (version > LatestSchemaVersion()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("database schema version ", version,
+                       " is newer than this binary supports (",
+                       LatestSchemaVersion(), "): upgrade shapin"));
+    }
+    for (const Migration& m : kMigrations) {
+      if (m.version <= version) continue;
+      pqxx::work tx(conn);
+      tx.exec0(std::string(m.sql));
+      tx.exec_params0(
+          "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+          m.version, std::string(m.name));
+      tx.commit();
+      LogInfo("schema_migrated", {{"version", m.version}, {"name", m.name}});
+      version = m.version;
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    return absl::Status(
+        status.code(), absl::StrCat("applying migrations: ", status.message()));
+  }
+  return version;
+}
+
+}  // namespace shapin
