@@ -1,0 +1,383 @@
+#include "common/registry/curl_transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/registry/clock.h"
+#include "common/registry/http.h"
+
+namespace shapin::registry {
+namespace {
+
+constexpr char kCurlCodePayload[] = "type.shapin.dev/registry.curl_code";
+constexpr size_t kMaxIdleHandles = 32;
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// Everything one transfer's callbacks need.
+struct TransferContext {
+  const HttpRequest* request = nullptr;
+  HttpResponse* response = nullptr;
+  CURL* handle = nullptr;
+  int status = 0;      // of the current response (redirects reset it)
+  absl::Status error;  // why a callback aborted the transfer
+};
+
+size_t HeaderCallback(char* data, size_t size, size_t count, void* user) {
+  auto* ctx = static_cast<TransferContext*>(user);
+  absl::string_view line(data, size * count);
+  line = absl::StripTrailingAsciiWhitespace(line);
+  if (absl::StartsWith(line, "HTTP/")) {
+    // A new response (after a redirect or a 100 Continue): start over.
+    ctx->response->headers.clear();
+    std::vector<absl::string_view> parts =
+        absl::StrSplit(line, absl::MaxSplits(' ', 2));
+    int status = 0;
+    if (parts.size() >= 2 && absl::SimpleAtoi(parts[1], &status)) {
+      ctx->status = status;
+    }
+    return size * count;
+  }
+  size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return size * count;
+  ctx->response->headers.emplace_back(
+      absl::AsciiStrToLower(line.substr(0, colon)),
+      std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
+  return size * count;
+}
+
+size_t WriteCallback(char* data, size_t size, size_t count, void* user) {
+  auto* ctx = static_cast<TransferContext*>(user);
+  size_t n = size * count;
+  absl::string_view chunk(data, n);
+  bool success = ctx->status >= 200 && ctx->status < 300;
+  if (success && ctx->request->sink != nullptr) {
+    absl::Status s = ctx->request->sink->Write(chunk);
+    if (!s.ok()) {
+      ctx->error = std::move(s);
+      return 0;
+    }
+    return n;
+  }
+  std::string& body = ctx->response->body;
+  // Error bodies are only kept for the message: cap them hard.
+  size_t cap = success ? ctx->request->max_body_bytes : size_t{64} << 10;
+  if (body.size() + n > cap) {
+    if (!success) {
+      body.append(chunk.data(), cap - body.size());
+      return n;  // keep reading, drop the rest
+    }
+    ctx->error = absl::ResourceExhaustedError(
+        absl::StrCat(ctx->request->method, " ", RedactUrl(ctx->request->url),
+                     ": response body exceeds ", cap, " bytes"));
+    return 0;
+  }
+  body.append(chunk.data(), chunk.size());
+  return n;
+}
+
+absl::Status CurlError(const HttpRequest& request, CURLcode code,
+                       const char* errbuf, bool deadline_passed) {
+  absl::StatusCode status_code = absl::StatusCode::kUnavailable;
+  absl::string_view what = "transfer failed";
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+      what = "could not connect";
+      break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      what = "could not resolve host";
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      what = "timed out";
+      if (deadline_passed) status_code = absl::StatusCode::kDeadlineExceeded;
+      break;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      what = "connection broken";
+      break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+      what = "tls certificate verification failed";
+      status_code = absl::StatusCode::kFailedPrecondition;
+      break;
+    case CURLE_SSL_CONNECT_ERROR:
+      what = "tls handshake failed";
+      status_code = absl::StatusCode::kFailedPrecondition;
+      break;
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+      what = "tls configuration problem";
+      status_code = absl::StatusCode::kFailedPrecondition;
+      break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      what = "protocol not allowed";
+      status_code = absl::StatusCode::kFailedPrecondition;
+      break;
+    case CURLE_TOO_MANY_REDIRECTS:
+      what = "too many redirects";
+      status_code = absl::StatusCode::kFailedPrecondition;
+      break;
+    default:
+      break;
+  }
+  std::string detail = curl_easy_strerror(code);
+  if (errbuf != nullptr && errbuf[0] != '\0') {
+    detail = absl::StrCat(detail, ": ", errbuf);
+  }
+  absl::Status status(
+      status_code,
+      absl::StrCat(request.method, " ", RedactUrl(request.url), ": ", what,
+                   " (curl ", static_cast<int>(code), " ", detail, ")"));
+  status.SetPayload(kCurlCodePayload,
+                    absl::Cord(absl::StrCat(static_cast<int>(code))));
+  return status;
+}
+
+long ToMillis(absl::Duration d) {  // NOLINT(runtime/int): curl's type
+  return static_cast<long>(        // NOLINT(runtime/int)
+      std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
+}
+
+}  // namespace
+
+// DNS and TLS session caches shared by all handles of one transport.
+struct CurlTransport::Shared {
+  CURLSH* share = nullptr;
+  absl::Mutex locks[CURL_LOCK_DATA_LAST];
+
+  Shared() {
+    share = curl_share_init();
+    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &Lock);
+    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &Unlock);
+    curl_share_setopt(share, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
+  ~Shared() { curl_share_cleanup(share); }
+
+  static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
+    static_cast<Shared*>(user)->locks[data].Lock();
+  }
+  static void Unlock(CURL*, curl_lock_data data, void* user) {
+    static_cast<Shared*>(user)->locks[data].Unlock();
+  }
+};
+
+absl::StatusOr<std::unique_ptr<CurlTransport>> CurlTransport::Create(
+    CurlTransportOptions options) {
+  GlobalInit();
+  if (!options.ca_file.empty()) {
+    std::FILE* f = std::fopen(options.ca_file.c_str(), "r");
+    if (f == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "registry ca_file ", options.ca_file, ": ", std::strerror(errno)));
+    }
+    std::fclose(f);
+  }
+  if (options.clock == nullptr) options.clock = RealClock::Get();
+  return std::unique_ptr<CurlTransport>(new CurlTransport(std::move(options)));
+}
+
+CurlTransport::CurlTransport(CurlTransportOptions options)
+    : options_(std::move(options)), shared_(std::make_unique<Shared>()) {}
+
+CurlTransport::~CurlTransport() {
+  absl::MutexLock lock(&mu_);
+  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+  idle_.clear();
+}
+
+void* CurlTransport::AcquireHandle() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!idle_.empty()) {
+      void* h = idle_.back();
+      idle_.pop_back();
+      return h;
+    }
+  }
+  return curl_easy_init();
+}
+
+void CurlTransport::ReleaseHandle(void* handle) {
+  absl::MutexLock lock(&mu_);
+  if (idle_.size() < kMaxIdleHandles) {
+    idle_.push_back(handle);
+    return;
+  }
+  curl_easy_cleanup(static_cast<CURL*>(handle));
+}
+
+bool CurlTransport::PlainHttpAllowed(absl::string_view host) const {
+  if (IsLoopbackHost(host)) return true;
+  for (const std::string& h : options_.insecure_hosts) {
+    if (absl::EqualsIgnoreCase(h, host)) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(
+    const HttpRequest& request) {
+  std::string scheme = UrlScheme(request.url);
+  std::string host = UrlHost(request.url);
+  if (scheme != "https" && scheme != "http") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "registry request url ", RedactUrl(request.url), " is not http(s)"));
+  }
+  bool plain_ok = PlainHttpAllowed(host);
+  if (scheme == "http" && !plain_ok) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        request.method, " ", RedactUrl(request.url), ": plain http to ", host,
+        " is not allowed (not loopback, not in insecure_hosts)"));
+  }
+
+  absl::Time now = options_.clock->Now();
+  if (now >= request.deadline) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(request.method, " ", RedactUrl(request.url),
+                     ": deadline passed before the request was sent"));
+  }
+  absl::Duration attempt = std::min(request.timeout, request.deadline - now);
+
+  CURL* curl = static_cast<CURL*>(AcquireHandle());
+  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
+  curl_easy_reset(curl);
+
+  HttpResponse response;
+  TransferContext ctx;
+  ctx.request = &request;
+  ctx.response = &response;
+  ctx.handle = curl;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+
+  curl_easy_setopt(curl, CURLOPT_SHARE, shared_->share);
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR,
+                   plain_ok ? "http,https" : "https");
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   ToMillis(options_.connect_timeout));
+  if (attempt != absl::InfiniteDuration()) {
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, ToMillis(attempt));
+  }
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                   static_cast<long>(std::max<int64_t>(  // NOLINT(runtime/int)
+                       1, absl::ToInt64Seconds(options_.stall_timeout))));
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024L);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024L * 1024L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &HeaderCallback);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &ctx);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteCallback);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ctx);
+  if (request.follow_redirects) {
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+  }
+
+  bool has_content_type = false;
+  struct curl_slist* headers = nullptr;
+  for (const auto& [name, value] : request.headers) {
+    if (absl::EqualsIgnoreCase(name, "Content-Type")) has_content_type = true;
+    headers =
+        curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
+  }
+  headers = curl_slist_append(headers, "Expect:");
+
+  const std::string& method = request.method;
+  if (method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (method == "GET") {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  } else if (method == "DELETE") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
+  } else {
+    // PUT / POST / PATCH: the body straight from memory.
+    if (!has_content_type) {
+      headers =
+          curl_slist_append(headers, "Content-Type: application/octet-stream");
+    }
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+  CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+
+  if (code == CURLE_OK) {
+    long status = 0;  // NOLINT(runtime/int): curl's type
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
+    char* effective = nullptr;
+    curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
+    if (effective != nullptr) response.effective_url = effective;
+  }
+  // Detach the share and callbacks' data before the handle goes idle.
+  curl_easy_setopt(curl, CURLOPT_SHARE, nullptr);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  ReleaseHandle(curl);
+
+  if (code != CURLE_OK) {
+    if (code == CURLE_WRITE_ERROR && !ctx.error.ok()) return ctx.error;
+    return CurlError(request, code, errbuf,
+                     options_.clock->Now() >= request.deadline);
+  }
+  return response;
+}
+
+std::optional<int> CurlErrorCodeOf(const absl::Status& status) {
+  auto p = status.GetPayload(kCurlCodePayload);
+  if (!p.has_value()) return std::nullopt;
+  int code = 0;
+  if (!absl::SimpleAtoi(std::string(*p), &code)) return std::nullopt;
+  return code;
+}
+
+bool IsTlsHandshakeFailure(const absl::Status& status) {
+  std::optional<int> code = CurlErrorCodeOf(status);
+  return code.has_value() && *code == CURLE_SSL_CONNECT_ERROR;
+}
+
+}  // namespace shapin::registry

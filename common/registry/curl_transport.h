@@ -1,0 +1,81 @@
+// CurlTransport: the bottom of the registry transport stack, over libcurl.
+//
+// Keeps a pool of curl easy handles (each keeps its connections alive, so
+// requests reuse connections) and shares the DNS and TLS-session caches
+// between them. TLS peers are verified against `ca_file` (or the system
+// bundle); plain HTTP is refused unless the host is loopback or listed in
+// `insecure_hosts`. A request's `timeout` bounds one attempt, its `deadline`
+// the whole operation; without a timeout a transfer is aborted only when it
+// makes no progress for `stall_timeout`.
+//
+//   CurlTransportOptions opts;
+//   opts.ca_file = "/etc/shapin/registry-ca.pem";
+//   SHAPIN_ASSIGN_OR_RETURN(std::unique_ptr<CurlTransport> curl,
+//                           CurlTransport::Create(opts));
+#ifndef SHAPIN_COMMON_REGISTRY_CURL_TRANSPORT_H_
+#define SHAPIN_COMMON_REGISTRY_CURL_TRANSPORT_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/registry/clock.h"
+#include "common/registry/http.h"
+
+namespace shapin::registry {
+
+struct CurlTransportOptions {
+  // PEM CA bundle used to verify registries (and token servers). Empty: the
+  // system bundle.
+  std::string ca_file;
+  // "host[:port]" allowed over plain HTTP besides loopback.
+  std::vector<std::string> insecure_hosts;
+  absl::Duration connect_timeout = absl::Seconds(10);
+  // A transfer slower than 1 KiB/s for this long is aborted (UNAVAILABLE).
+  absl::Duration stall_timeout = absl::Seconds(60);
+  std::string user_agent = "shapin-registry-client/0.1";
+  Clock* clock = nullptr;  // default: RealClock
+};
+
+class CurlTransport : public HttpTransport {
+ public:
+  // INVALID_ARGUMENT when ca_file is set but unreadable.
+  static absl::StatusOr<std::unique_ptr<CurlTransport>> Create(
+      CurlTransportOptions options);
+  ~CurlTransport() override;
+
+  absl::StatusOr<HttpResponse> RoundTrip(const HttpRequest& request) override;
+
+  // Whether plain HTTP may be used for `host` ("host[:port]").
+  bool PlainHttpAllowed(absl::string_view host) const;
+
+ private:
+  struct Shared;
+  explicit CurlTransport(CurlTransportOptions options);
+  void* AcquireHandle();
+  void ReleaseHandle(void* handle);
+
+  CurlTransportOptions options_;
+  std::unique_ptr<Shared> shared_;
+  absl::Mutex mu_;
+  std::vector<void*> idle_ ABSL_GUARDED_BY(mu_);
+};
+
+// The libcurl error code that caused `status`, when it came from a
+// CurlTransport (a status payload).
+std::optional<int> CurlErrorCodeOf(const absl::Status& status);
+
+// True when `status` says the TLS handshake itself failed (the peer does not
+// speak TLS, or no common protocol), as opposed to a certificate that could
+// not be verified.
+bool IsTlsHandshakeFailure(const absl::Status& status);
+
+}  // namespace shapin::registry
+
+#endif  // SHAPIN_COMMON_REGISTRY_CURL_TRANSPORT_H_
