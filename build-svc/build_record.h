@@ -40,6 +40,9 @@ struct BuildRecord {
   std::string repository;  // registry/name
   RepositoryType repository_type = RepositoryType::kStaging;
   BuildState state = BuildState::kQueued;
+  // Pipeline step: queued, fetching, building, pushing, verifying, tagging,
+  // done.
+  std::string phase = "queued";
   std::optional<BuildOutcome> outcome;
   std::string error_code;
   std::string error_message;

@@ -1,21 +1,32 @@
 // BuildService: the gRPC edge of build-svc.
 //
 // Translates only: proto → validated domain values (errors name the field) →
-// one call into the store or pipeline → proto. No SQL, HTTP or subprocess
-// here. RPCs whose pipeline is not built yet answer UNIMPLEMENTED after
-// validating their input, so callers see the final contract's errors today.
+// one call into the store → proto. No SQL, HTTP or subprocess here; the
+// builds themselves run in BuildWorker, which may live in another process:
+// SubmitBuild(wait) and WatchBuild follow a build through the store.
 #ifndef SHAPIN_BUILD_SVC_BUILD_SERVICE_H_
 #define SHAPIN_BUILD_SVC_BUILD_SERVICE_H_
 
+#include <functional>
+
+#include "absl/time/time.h"
 #include "build-svc/build_store.h"
+#include "build-svc/build_submission.h"
 #include "shapin/v1/build.grpc.pb.h"
 
 namespace shapin::build {
 
 class BuildServiceImpl final : public shapin::v1::BuildService::Service {
  public:
-  // `store` must outlive the service.
-  explicit BuildServiceImpl(BuildStore& store) : store_(store) {}
+  // `store` must outlive the service. `on_enqueued` is called after a build
+  // is queued (to wake a local worker); may be empty.
+  BuildServiceImpl(BuildStore& store, SubmissionPolicy policy,
+                   std::function<void()> on_enqueued,
+                   absl::Duration poll_interval = absl::Milliseconds(250))
+      : store_(store),
+        policy_(std::move(policy)),
+        on_enqueued_(std::move(on_enqueued)),
+        poll_interval_(poll_interval) {}
 
   grpc::Status SubmitBuild(grpc::ServerContext* context,
                            const v1::SubmitBuildRequest* request,
@@ -37,7 +48,14 @@ class BuildServiceImpl final : public shapin::v1::BuildService::Service {
                         v1::Image* response) override;
 
  private:
+  // Polls until the build is terminal or the call ends.
+  absl::StatusOr<BuildRecord> AwaitTerminal(grpc::ServerContext* context,
+                                            int64_t build_id);
+
   BuildStore& store_;
+  const SubmissionPolicy policy_;
+  const std::function<void()> on_enqueued_;
+  const absl::Duration poll_interval_;
 };
 
 }  // namespace shapin::build

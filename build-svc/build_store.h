@@ -1,14 +1,22 @@
-// BuildStore: where build-svc keeps builds and published images.
+// BuildStore: where build-svc keeps builds, their queue, logs and images.
 //
-// Speaks domain types only; the PostgreSQL implementation lives in
-// adapters/postgres_build_store.h. Errors: NOT_FOUND for a missing build or
-// image, UNAVAILABLE when the database cannot be reached (retry the call).
+// Builds are rows; a worker claims one with a lease it keeps renewing, so
+// several build-svc processes on several machines share one queue, and a
+// build whose worker died is noticed (ReapExpired) instead of staying
+// RUNNING forever. Speaks domain types only; the PostgreSQL implementation
+// lives in adapters/postgres_build_store.h.
+//
+// Errors: NOT_FOUND for a missing build or image, UNAVAILABLE when the
+// database cannot be reached (retry the call), FAILED_PRECONDITION when a
+// worker no longer holds the lease it acts under.
 #ifndef SHAPIN_BUILD_SVC_BUILD_STORE_H_
 #define SHAPIN_BUILD_SVC_BUILD_STORE_H_
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "build-svc/build_record.h"
 #include "common/pagination.h"
@@ -20,10 +28,57 @@ struct BuildFilter {
   std::string branch = "";  // empty = any
 };
 
+// What SubmitBuild records.
+struct NewBuild {
+  explicit NewBuild(GitSha sha) : git_sha(std::move(sha)) {}
+  GitSha git_sha;
+  std::string branch;
+  std::string source_url;
+  std::string dockerfile;
+  std::string context;
+  bool rebuild = false;
+  std::string repository;
+  RepositoryType repository_type = RepositoryType::kStaging;
+  std::string requested_by;
+};
+
+// How a claimed build ended. The image is recorded in the same transaction
+// as the state, so a SUCCEEDED build always has its image row.
+struct BuildResult {
+  int64_t build_id = 0;
+  BuildState state = BuildState::kFailed;  // succeeded, failed or canceled
+  std::optional<BuildOutcome> outcome;
+  std::string error_code;
+  std::string error_message;
+  std::optional<Digest> digest;
+  std::optional<Digest> pre_push_digest;
+  std::optional<Digest> post_push_digest;
+  std::string digest_verification;
+  std::optional<double> build_duration_seconds;
+  std::optional<double> push_duration_seconds;
+  std::string log_tail;
+  std::optional<ImageRecord> image;
+};
+
+struct BuildEventRecord {
+  std::string kind;      // "digest_mismatch", "build_requeued", …
+  std::string severity;  // "info" | "warning" | "error"
+  std::optional<int64_t> build_id;
+  std::string git_sha;
+  std::string repository;
+  std::string message;
+};
+
+struct LogLine {
+  int seq;
+  std::string text;
+};
+
 class BuildStore {
  public:
   virtual ~BuildStore() = default;
 
+  // --- reads ---------------------------------------------------------------
   // Newest first.
   virtual absl::StatusOr<Page<BuildRecord>> ListBuilds(
       const BuildFilter& filter, const PageRequest& page) = 0;
@@ -31,6 +86,58 @@ class BuildStore {
   // The image published for `sha` in the repository of that type.
   virtual absl::StatusOr<ImageRecord> GetImage(const GitSha& sha,
                                                RepositoryType type) = 0;
+  // The digest recorded for `sha` in `repository`, if any.
+  virtual absl::StatusOr<std::optional<Digest>> RecordedDigest(
+      const std::string& repository, const GitSha& sha) = 0;
+  // Log lines with seq > after_seq, in order, at most `limit`.
+  virtual absl::StatusOr<std::vector<LogLine>> LogsSince(int64_t build_id,
+                                                         int after_seq,
+                                                         int limit) = 0;
+  // Builds waiting in the queue (for the queue-depth gauge).
+  virtual absl::StatusOr<int64_t> QueueDepth() = 0;
+
+  // --- the queue -----------------------------------------------------------
+  virtual absl::StatusOr<BuildRecord> Enqueue(const NewBuild& build) = 0;
+  // Claims the oldest queued build whose (repository, SHA) has no build
+  // running, marks it RUNNING under `worker` until now + lease. Unset when
+  // there is nothing to claim. Builds of one SHA thus run one at a time:
+  // the second finds the first's tag and is reused without building.
+  virtual absl::StatusOr<std::optional<BuildRecord>> Claim(
+      const std::string& worker, absl::Duration lease) = 0;
+  // Extends the lease. Returns whether a cancel was requested.
+  // FAILED_PRECONDITION when `worker` no longer holds the build.
+  virtual absl::StatusOr<bool> Heartbeat(int64_t build_id,
+                                         const std::string& worker,
+                                         absl::Duration lease) = 0;
+  virtual absl::Status SetPhase(int64_t build_id, const std::string& worker,
+                                absl::string_view phase) = 0;
+  // Appends lines (numbered after the last stored) and replaces log_tail.
+  virtual absl::Status AppendLog(int64_t build_id,
+                                 const std::vector<std::string>& lines,
+                                 absl::string_view tail) = 0;
+  // Ends a build `worker` holds; FAILED_PRECONDITION when it lost the lease
+  // (the result is then not recorded: whoever holds the build decides).
+  // ALREADY_EXISTS when the image row for (repository, sha) exists with a
+  // different digest.
+  virtual absl::Status Finish(const std::string& worker,
+                              const BuildResult& result) = 0;
+  // Running builds whose lease expired: back to QUEUED while they have had
+  // fewer than `max_attempts` claims, FAILED with the reason otherwise.
+  // Returns how many were touched.
+  virtual absl::StatusOr<int> ReapExpired(int max_attempts) = 0;
+  // A queued build is canceled at once; a running one is flagged (its
+  // worker sees it on the next heartbeat). Terminal builds are returned
+  // unchanged.
+  virtual absl::StatusOr<BuildRecord> RequestCancel(
+      int64_t build_id, const std::string& requested_by) = 0;
+
+  virtual absl::Status RecordEvent(const BuildEventRecord& event) = 0;
+
+  // Runs `fn` holding the publish lock of (repository, sha) across all
+  // build-svc processes (a PostgreSQL advisory lock).
+  virtual absl::Status WithPublishLock(
+      const std::string& repository, const GitSha& sha,
+      absl::FunctionRef<absl::Status()> fn) = 0;
 };
 
 }  // namespace shapin::build

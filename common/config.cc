@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -176,6 +177,9 @@ const std::vector<KeySpec>& Keys() {
     add("build.work_dir", [](std::string p) {
       return StringField(&C::build, &BuildConfig::work_dir, p);
     });
+    add("build.build_args", [](std::string) {
+      return ListField(&C::build, &BuildConfig::build_args);
+    });
     return k;
   }();
   return *keys;
@@ -229,6 +233,87 @@ absl::StatusOr<RawValue> RawFromNode(const std::string& path,
   return BadValue(path, "expected a value, got a map");
 }
 
+constexpr absl::string_view kEnvironmentsPath = "deploy.environments";
+
+// deploy.environments is a map of named sections, so it is parsed here
+// rather than through the flat key table; environment variables cannot set
+// it (names are open-ended).
+absl::Status ApplyEnvironments(Config& config, const YAML::Node& node) {
+  if (!node.IsMap()) {
+    return BadValue(kEnvironmentsPath, "expected a map of environment names");
+  }
+  for (const auto& entry : node) {
+    const std::string name = entry.first.as<std::string>();
+    const std::string path = absl::StrCat(kEnvironmentsPath, ".", name);
+    const bool valid_name = !name.empty() && name.size() <= 63 &&
+                            std::all_of(name.begin(), name.end(), [](char c) {
+                              return absl::ascii_islower(c) ||
+                                     absl::ascii_isdigit(c) || c == '-' ||
+                                     c == '_';
+                            });
+    if (!valid_name) {
+      return BadValue(path,
+                      "environment names are lower-case letters, digits, "
+                      "'-' or '_' (at most 63)");
+    }
+    if (!entry.second.IsMap()) return BadValue(path, "expected a map");
+    EnvironmentConfig env;
+    for (const auto& field : entry.second) {
+      const std::string key = field.first.as<std::string>();
+      const std::string key_path = absl::StrCat(path, ".", key);
+      if (key == "settings") {
+        if (!field.second.IsMap()) {
+          return BadValue(key_path, "expected a map of strings");
+        }
+        for (const auto& setting : field.second) {
+          if (!setting.second.IsScalar()) {
+            return BadValue(
+                absl::StrCat(key_path, ".", setting.first.as<std::string>()),
+                "expected a plain value");
+          }
+          env.settings[setting.first.as<std::string>()] =
+              setting.second.Scalar();
+        }
+        continue;
+      }
+      if (!field.second.IsScalar()) {
+        return BadValue(key_path, "expected a plain value");
+      }
+      const std::string value = field.second.Scalar();
+      if (key == "target") {
+        env.target = value;
+      } else if (key == "template") {
+        env.template_file = value;
+      } else if (key == "service") {
+        env.service = value;
+      } else if (key == "health_url") {
+        env.health_url = value;
+      } else if (key == "version_url") {
+        env.version_url = value;
+      } else if (key == "rollout_timeout") {
+        if (!absl::ParseDuration(value, &env.rollout_timeout) ||
+            env.rollout_timeout <= absl::ZeroDuration()) {
+          return BadValue(key_path, absl::StrCat("expected a duration, got \"",
+                                                 value, "\""));
+        }
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown configuration key \"", key_path,
+                         "\" (see docs/configuration.md)"));
+      }
+    }
+    if (env.target != "local" && env.target != "akash-console" &&
+        env.target != "akash-cli") {
+      return BadValue(absl::StrCat(path, ".target"),
+                      absl::StrCat("unknown target \"", env.target,
+                                   "\" (allowed: local, akash-console, "
+                                   "akash-cli)"));
+    }
+    config.deploy.environments[name] = std::move(env);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyNode(Config& config, const std::string& prefix,
                        const YAML::Node& node) {
   if (!node.IsMap()) {
@@ -239,6 +324,10 @@ absl::Status ApplyNode(Config& config, const std::string& prefix,
   for (const auto& entry : node) {
     const std::string name = entry.first.as<std::string>();
     const std::string path = prefix.empty() ? name : prefix + "." + name;
+    if (path == kEnvironmentsPath) {
+      SHAPIN_RETURN_IF_ERROR(ApplyEnvironments(config, entry.second));
+      continue;
+    }
     if (const KeySpec* spec = FindKey(path)) {
       SHAPIN_ASSIGN_OR_RETURN(RawValue raw, RawFromNode(path, entry.second));
       SHAPIN_RETURN_IF_ERROR(spec->set(config, raw));
@@ -246,7 +335,7 @@ absl::Status ApplyNode(Config& config, const std::string& prefix,
     }
     // A section ("server") is known when some key starts with it.
     const std::string section = path + ".";
-    bool is_section = false;
+    bool is_section = path == "deploy";
     for (const KeySpec& spec : Keys()) {
       if (spec.path.rfind(section, 0) == 0) is_section = true;
     }
@@ -285,6 +374,22 @@ absl::Status Validate(const Config& c) {
                     "must list at least one branch");
   }
   if (c.server.listen.empty()) return BadValue("server.listen", "is required");
+  for (const std::string& arg : c.build.build_args) {
+    const size_t eq = arg.find('=');
+    const absl::string_view name = absl::string_view(arg).substr(0, eq);
+    const bool valid_name = !name.empty() && !absl::ascii_isdigit(name[0]) &&
+                            std::all_of(name.begin(), name.end(), [](char ch) {
+                              return absl::ascii_isalnum(ch) || ch == '_';
+                            });
+    if (eq == std::string::npos || !valid_name) {
+      return BadValue("build.build_args",
+                      absl::StrCat("expected NAME=value, got \"", arg, "\""));
+    }
+    if (name == "GIT_SHA") {
+      return BadValue("build.build_args",
+                      "GIT_SHA is set by build-svc from the fetched commit");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -354,6 +459,10 @@ absl::StatusOr<Config> LoadConfig(Service service, absl::string_view path,
 std::vector<std::string> ConfigKeys() {
   std::vector<std::string> keys;
   for (const KeySpec& spec : Keys()) keys.push_back(spec.path);
+  for (absl::string_view key : {"target", "template", "service", "health_url",
+                                "version_url", "rollout_timeout", "settings"}) {
+    keys.push_back(absl::StrCat(kEnvironmentsPath, ".<name>.", key));
+  }
   return keys;
 }
 

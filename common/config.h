@@ -66,6 +66,31 @@ struct BuildConfig {
   int workers = 1;
   absl::Duration timeout = absl::Minutes(30);
   std::string work_dir = "/var/tmp/shapin-build";
+  // NAME=value build arguments passed to every build (e.g. the base image,
+  // pinned by digest). GIT_SHA is always passed and cannot be set here.
+  std::vector<std::string> build_args;
+};
+
+// One deploy environment (deploy.environments.<name>).
+struct EnvironmentConfig {
+  // "local" | "akash-console" | "akash-cli".
+  std::string target = "local";
+  // The SDL template rendered for this environment.
+  std::string template_file = "deploy/akash/pay2slay-api.sdl.yaml";
+  // The SDL service whose image is pinned.
+  std::string service = "api";
+  // Checked after the target reports the rollout: health must answer 2xx,
+  // version must contain the deployed SHA. Empty: not checked.
+  std::string health_url;
+  std::string version_url;
+  absl::Duration rollout_timeout = absl::Minutes(5);
+  // Target-specific settings (dseq, provider, api_key_env, port, …); each
+  // target validates its own at start-up.
+  std::map<std::string, std::string> settings;
+};
+
+struct DeployConfig {
+  std::map<std::string, EnvironmentConfig> environments;
 };
 
 struct Config {
@@ -74,6 +99,7 @@ struct Config {
   DatabaseConfig database;
   RegistryConfig registry;
   BuildConfig build;
+  DeployConfig deploy;
 };
 
 using Environment = std::map<std::string, std::string>;
@@ -91,7 +117,8 @@ absl::StatusOr<Config> LoadConfigFromText(Service service,
                                           absl::string_view yaml_text,
                                           const Environment& env);
 
-// Every key's dotted path, in documentation order.
+// Every key's dotted path, in documentation order. Environment keys appear
+// as deploy.environments.<name>.<key>.
 std::vector<std::string> ConfigKeys();
 
 }  // namespace shapin

@@ -35,6 +35,9 @@ CREATE TABLE builds (
   state                  TEXT NOT NULL CHECK (state IN
                            ('queued', 'running', 'succeeded', 'failed',
                             'canceled')),
+  -- Pipeline step for WatchBuild: queued, fetching, building, pushing,
+  -- verifying, tagging, done.
+  phase                  TEXT NOT NULL DEFAULT 'queued',
   outcome                TEXT CHECK (outcome IN
                            ('published', 'reused', 'reproduced')),
   error_code             TEXT,
@@ -64,6 +67,15 @@ CREATE INDEX builds_by_sha ON builds (git_sha, build_id DESC);
 CREATE INDEX builds_by_branch ON builds (branch, build_id DESC);
 CREATE INDEX builds_queued ON builds (build_id) WHERE state = 'queued';
 CREATE INDEX builds_running ON builds (lease_expires_at) WHERE state = 'running';
+
+-- Builder output, bounded per build (the worker stops appending at a cap and
+-- says so); WatchBuild streams it across processes.
+CREATE TABLE build_logs (
+  build_id BIGINT NOT NULL REFERENCES builds (build_id) ON DELETE CASCADE,
+  seq      INTEGER NOT NULL,
+  line     TEXT NOT NULL,
+  PRIMARY KEY (build_id, seq)
+);
 
 CREATE TABLE images (
   image_id         BIGSERIAL PRIMARY KEY,

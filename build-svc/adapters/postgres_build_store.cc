@@ -15,7 +15,7 @@ constexpr char kBuildColumns[] =
     "signature_status, provenance_ref, sbom_ref, log_tail, requested_by, "
     "extract(epoch from created_at), extract(epoch from started_at), "
     "extract(epoch from finished_at), build_duration_seconds, "
-    "push_duration_seconds";
+    "push_duration_seconds, phase";
 
 absl::StatusOr<BuildRecord> BuildFromRow(const pqxx::row& row) {
   SHAPIN_ASSIGN_OR_RETURN(GitSha sha, ShaColumn(row, 1));
@@ -52,8 +52,38 @@ absl::StatusOr<BuildRecord> BuildFromRow(const pqxx::row& row) {
   b.finished_at = OptionalTimeColumn(row, 25);
   b.build_duration_seconds = OptionalDoubleColumn(row, 26);
   b.push_duration_seconds = OptionalDoubleColumn(row, 27);
+  b.phase = row[28].as<std::string>();
   return b;
 }
+
+// The build `build_id` as seen by `tx`; NOT_FOUND when absent.
+template <typename Tx>
+absl::StatusOr<BuildRecord> SelectBuild(Tx& tx, int64_t build_id) {
+  pqxx::result rows =
+      tx.exec_params(absl::StrCat("SELECT ", kBuildColumns,
+                                  " FROM builds WHERE build_id = $1"),
+                     build_id);
+  if (rows.empty()) {
+    return absl::NotFoundError(absl::StrCat("build ", build_id, " not found"));
+  }
+  return BuildFromRow(rows[0]);
+}
+
+std::optional<std::string> OptionalText(const std::optional<Digest>& d) {
+  return d ? std::optional(d->str()) : std::nullopt;
+}
+
+std::optional<std::string> OptionalText(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional(s);
+}
+
+// Session advisory-lock key for publishing (repository, sha); 64-bit hash
+// computed by PostgreSQL so every process agrees.
+constexpr char kPublishLockKey[] = "hashtextextended($1, 0)";
+
+// One transaction-level lock serialises claims, so "no build of this SHA is
+// running" is checked against committed state by one claimer at a time.
+constexpr int64_t kClaimLockKey = 0x73686170696e01;
 
 }  // namespace
 
@@ -145,6 +175,312 @@ absl::StatusOr<ImageRecord> PostgresBuildStore::GetImage(const GitSha& sha,
                                             " image recorded for ", sha.str()));
   }
   return *std::move(found);
+}
+
+absl::StatusOr<std::optional<Digest>> PostgresBuildStore::RecordedDigest(
+    const std::string& repository, const GitSha& sha) {
+  std::optional<Digest> digest;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    pqxx::result rows = tx.exec_params(
+        "SELECT digest FROM images WHERE repository = $1 AND git_sha = $2",
+        repository, sha.str());
+    if (rows.empty()) return absl::OkStatus();
+    SHAPIN_ASSIGN_OR_RETURN(digest, DigestColumn(rows[0], 0));
+    return absl::OkStatus();
+  }));
+  return digest;
+}
+
+absl::StatusOr<std::vector<LogLine>> PostgresBuildStore::LogsSince(
+    int64_t build_id, int after_seq, int limit) {
+  std::vector<LogLine> lines;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    pqxx::result rows = tx.exec_params(
+        "SELECT seq, line FROM build_logs WHERE build_id = $1 AND seq > $2"
+        " ORDER BY seq LIMIT $3",
+        build_id, after_seq, limit);
+    for (const pqxx::row& row : rows) {
+      lines.push_back({row[0].as<int>(), row[1].as<std::string>()});
+    }
+    return absl::OkStatus();
+  }));
+  return lines;
+}
+
+absl::StatusOr<int64_t> PostgresBuildStore::QueueDepth() {
+  int64_t depth = 0;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    depth = tx.exec1("SELECT count(*) FROM builds WHERE state = 'queued'")[0]
+                .as<int64_t>();
+    return absl::OkStatus();
+  }));
+  return depth;
+}
+
+absl::StatusOr<BuildRecord> PostgresBuildStore::Enqueue(const NewBuild& b) {
+  std::optional<BuildRecord> created;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    const int64_t id =
+        tx.exec_params1(
+              "INSERT INTO builds (git_sha, branch, source_url, dockerfile,"
+              " context, rebuild, repository, repository_type, state,"
+              " requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+              " 'queued', $9) RETURNING build_id",
+              b.git_sha.str(), b.branch, b.source_url, b.dockerfile, b.context,
+              b.rebuild, b.repository,
+              std::string(RepositoryTypeName(b.repository_type)),
+              b.requested_by)[0]
+            .as<int64_t>();
+    SHAPIN_ASSIGN_OR_RETURN(BuildRecord record, SelectBuild(tx, id));
+    tx.commit();
+    created = std::move(record);
+    return absl::OkStatus();
+  }));
+  return *std::move(created);
+}
+
+absl::StatusOr<std::optional<BuildRecord>> PostgresBuildStore::Claim(
+    const std::string& worker, absl::Duration lease) {
+  std::optional<BuildRecord> claimed;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    tx.exec_params("SELECT pg_advisory_xact_lock($1)", kClaimLockKey);
+    pqxx::result rows = tx.exec_params(
+        "WITH candidate AS ("
+        "  SELECT b.build_id FROM builds b"
+        "  WHERE b.state = 'queued' AND NOT b.cancel_requested"
+        "    AND NOT EXISTS (SELECT 1 FROM builds r WHERE r.state = 'running'"
+        "      AND r.repository = b.repository AND r.git_sha = b.git_sha)"
+        "  ORDER BY b.build_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+        " UPDATE builds SET state = 'running', phase = 'fetching',"
+        "  lease_owner = $1,"
+        "  lease_expires_at = now() + make_interval(secs => $2),"
+        "  attempts = attempts + 1, started_at = COALESCE(started_at, now())"
+        " FROM candidate WHERE builds.build_id = candidate.build_id"
+        " RETURNING builds.build_id",
+        worker, absl::ToDoubleSeconds(lease));
+    if (rows.empty()) return absl::OkStatus();
+    SHAPIN_ASSIGN_OR_RETURN(BuildRecord record,
+                            SelectBuild(tx, rows[0][0].as<int64_t>()));
+    tx.commit();
+    claimed = std::move(record);
+    return absl::OkStatus();
+  }));
+  return claimed;
+}
+
+absl::StatusOr<bool> PostgresBuildStore::Heartbeat(int64_t build_id,
+                                                   const std::string& worker,
+                                                   absl::Duration lease) {
+  std::optional<bool> cancel;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    pqxx::result rows = tx.exec_params(
+        "UPDATE builds SET lease_expires_at = now() + make_interval(secs => $3)"
+        " WHERE build_id = $1 AND lease_owner = $2 AND state = 'running'"
+        " RETURNING cancel_requested",
+        build_id, worker, absl::ToDoubleSeconds(lease));
+    tx.commit();
+    if (!rows.empty()) cancel = rows[0][0].as<bool>();
+    return absl::OkStatus();
+  }));
+  if (!cancel) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "build ", build_id, ": worker ", worker, " no longer holds its lease"));
+  }
+  return *cancel;
+}
+
+absl::Status PostgresBuildStore::SetPhase(int64_t build_id,
+                                          const std::string& worker,
+                                          absl::string_view phase) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    tx.exec_params(
+        "UPDATE builds SET phase = $3 WHERE build_id = $1 AND lease_owner = $2",
+        build_id, worker, std::string(phase));
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresBuildStore::AppendLog(
+    int64_t build_id, const std::vector<std::string>& lines,
+    absl::string_view tail) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    int seq = tx.exec_params1(
+                    "SELECT COALESCE(MAX(seq), 0) FROM build_logs"
+                    " WHERE build_id = $1",
+                    build_id)[0]
+                  .as<int>();
+    for (const std::string& line : lines) {
+      tx.exec_params(
+          "INSERT INTO build_logs (build_id, seq, line) VALUES ($1, $2, $3)",
+          build_id, ++seq, line);
+    }
+    tx.exec_params("UPDATE builds SET log_tail = $2 WHERE build_id = $1",
+                   build_id, std::string(tail));
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresBuildStore::Finish(const std::string& worker,
+                                        const BuildResult& r) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    pqxx::result updated = tx.exec_params(
+        "UPDATE builds SET state = $3, phase = 'done', outcome = $4,"
+        " error_code = $5, error_message = $6, digest = $7,"
+        " pre_push_digest = $8, post_push_digest = $9,"
+        " digest_verification = $10, build_duration_seconds = $11,"
+        " push_duration_seconds = $12, log_tail = $13, finished_at = now(),"
+        " lease_owner = NULL, lease_expires_at = NULL"
+        " WHERE build_id = $1 AND lease_owner = $2 AND state = 'running'"
+        " RETURNING git_sha",
+        r.build_id, worker, std::string(BuildStateName(r.state)),
+        r.outcome ? std::optional(std::string(BuildOutcomeName(*r.outcome)))
+                  : std::nullopt,
+        OptionalText(r.error_code), OptionalText(r.error_message),
+        OptionalText(r.digest), OptionalText(r.pre_push_digest),
+        OptionalText(r.post_push_digest), OptionalText(r.digest_verification),
+        r.build_duration_seconds, r.push_duration_seconds, r.log_tail);
+    if (updated.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("build ", r.build_id, ": worker ", worker,
+                       " no longer holds its lease; result not recorded"));
+    }
+    if (r.image) {
+      const ImageRecord& i = *r.image;
+      pqxx::result inserted = tx.exec_params(
+          "INSERT INTO images (repository, repository_type, git_sha, digest,"
+          " size_bytes, platform, branch, build_id, commit_time)"
+          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9))"
+          " ON CONFLICT (repository, git_sha) DO NOTHING RETURNING image_id",
+          i.repository, std::string(RepositoryTypeName(i.repository_type)),
+          i.git_sha.str(), i.digest.str(), i.size_bytes, i.platform, i.branch,
+          r.build_id,
+          i.commit_time ? std::optional(absl::ToUnixSeconds(*i.commit_time))
+                        : std::nullopt);
+      if (inserted.empty()) {
+        pqxx::row existing = tx.exec_params1(
+            "SELECT digest FROM images WHERE repository = $1 AND git_sha = $2",
+            i.repository, i.git_sha.str());
+        if (existing[0].as<std::string>() != i.digest.str()) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("image ", i.repository, ":", i.git_sha.str(),
+                           " is recorded with ", existing[0].as<std::string>(),
+                           ", not ", i.digest.str()));
+        }
+      }
+    }
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int> PostgresBuildStore::ReapExpired(int max_attempts) {
+  int touched = 0;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    // A canceled build is not retried; one that used up its attempts fails.
+    pqxx::result rows = tx.exec_params(
+        "WITH expired AS ("
+        "  SELECT build_id, attempts, cancel_requested FROM builds"
+        "  WHERE state = 'running' AND lease_expires_at < now()"
+        "  FOR UPDATE SKIP LOCKED),"
+        " decided AS ("
+        "  SELECT build_id, CASE WHEN cancel_requested THEN 'canceled'"
+        "    WHEN attempts < $1 THEN 'queued' ELSE 'failed' END AS next,"
+        "    attempts FROM expired)"
+        " UPDATE builds b SET state = d.next,"
+        "  phase = CASE WHEN d.next = 'queued' THEN 'queued' ELSE 'done' END,"
+        "  lease_owner = NULL, lease_expires_at = NULL,"
+        "  finished_at = CASE WHEN d.next = 'queued' THEN NULL ELSE now() END,"
+        "  error_code = CASE WHEN d.next = 'failed' THEN 'BUILD_FAILURE'"
+        "    ELSE b.error_code END,"
+        "  error_message = CASE WHEN d.next = 'failed' THEN"
+        "    'BUILD_FAILURE worker lost: lease expired after ' || d.attempts"
+        "    || ' attempt(s)' WHEN d.next = 'canceled' THEN"
+        "    'canceled; the worker was lost' ELSE b.error_message END"
+        " FROM decided d WHERE b.build_id = d.build_id"
+        " RETURNING b.build_id, b.state, b.git_sha, b.repository",
+        max_attempts);
+    for (const pqxx::row& row : rows) {
+      const std::string state = row[1].as<std::string>();
+      tx.exec_params(
+          "INSERT INTO events (kind, severity, build_id, git_sha, repository,"
+          " message) VALUES ($1, $2, $3, $4, $5, $6)",
+          state == "queued" ? "build_requeued" : "build_abandoned",
+          state == "failed" ? "error" : "warning", row[0].as<int64_t>(),
+          row[2].as<std::string>(), row[3].as<std::string>(),
+          absl::StrCat("lease expired; build ", state));
+    }
+    tx.commit();
+    touched = static_cast<int>(rows.size());
+    return absl::OkStatus();
+  }));
+  return touched;
+}
+
+absl::StatusOr<BuildRecord> PostgresBuildStore::RequestCancel(
+    int64_t build_id, const std::string& requested_by) {
+  std::optional<BuildRecord> record;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    tx.exec_params(
+        "UPDATE builds SET cancel_requested = true,"
+        " state = CASE WHEN state = 'queued' THEN 'canceled' ELSE state END,"
+        " phase = CASE WHEN state = 'queued' THEN 'done' ELSE phase END,"
+        " finished_at = CASE WHEN state = 'queued' THEN now()"
+        "   ELSE finished_at END,"
+        " error_message = CASE WHEN state = 'queued' THEN"
+        "   'canceled by ' || $2 ELSE error_message END"
+        " WHERE build_id = $1 AND state IN ('queued', 'running')",
+        build_id, requested_by.empty() ? "an operator" : requested_by);
+    SHAPIN_ASSIGN_OR_RETURN(BuildRecord b, SelectBuild(tx, build_id));
+    tx.commit();
+    record = std::move(b);
+    return absl::OkStatus();
+  }));
+  return *std::move(record);
+}
+
+absl::Status PostgresBuildStore::RecordEvent(const BuildEventRecord& e) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    tx.exec_params(
+        "INSERT INTO events (kind, severity, build_id, git_sha, repository,"
+        " message) VALUES ($1, $2, $3, $4, $5, $6)",
+        e.kind, e.severity, e.build_id, OptionalText(e.git_sha),
+        OptionalText(e.repository), e.message);
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresBuildStore::WithPublishLock(
+    const std::string& repository, const GitSha& sha,
+    absl::FunctionRef<absl::Status()> fn) {
+  const std::string key = absl::StrCat(repository, "@", sha.str());
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    {
+      pqxx::nontransaction tx(c);
+      tx.exec_params(
+          absl::StrCat("SELECT pg_advisory_lock(", kPublishLockKey, ")"), key);
+    }
+    absl::Status result = fn();
+    // A lost connection releases the lock with the session.
+    pqxx::nontransaction tx(c);
+    tx.exec_params(
+        absl::StrCat("SELECT pg_advisory_unlock(", kPublishLockKey, ")"), key);
+    return result;
+  });
 }
 
 }  // namespace shapin::build

@@ -18,6 +18,31 @@ class PostgresBuildStore : public BuildStore {
   absl::StatusOr<BuildRecord> GetBuild(int64_t build_id) override;
   absl::StatusOr<ImageRecord> GetImage(const GitSha& sha,
                                        RepositoryType type) override;
+  absl::StatusOr<std::optional<Digest>> RecordedDigest(
+      const std::string& repository, const GitSha& sha) override;
+  absl::StatusOr<std::vector<LogLine>> LogsSince(int64_t build_id,
+                                                 int after_seq,
+                                                 int limit) override;
+  absl::StatusOr<int64_t> QueueDepth() override;
+
+  absl::StatusOr<BuildRecord> Enqueue(const NewBuild& build) override;
+  absl::StatusOr<std::optional<BuildRecord>> Claim(
+      const std::string& worker, absl::Duration lease) override;
+  absl::StatusOr<bool> Heartbeat(int64_t build_id, const std::string& worker,
+                                 absl::Duration lease) override;
+  absl::Status SetPhase(int64_t build_id, const std::string& worker,
+                        absl::string_view phase) override;
+  absl::Status AppendLog(int64_t build_id,
+                         const std::vector<std::string>& lines,
+                         absl::string_view tail) override;
+  absl::Status Finish(const std::string& worker,
+                      const BuildResult& result) override;
+  absl::StatusOr<int> ReapExpired(int max_attempts) override;
+  absl::StatusOr<BuildRecord> RequestCancel(
+      int64_t build_id, const std::string& requested_by) override;
+  absl::Status RecordEvent(const BuildEventRecord& event) override;
+  absl::Status WithPublishLock(const std::string& repository, const GitSha& sha,
+                               absl::FunctionRef<absl::Status()> fn) override;
 
  private:
   PostgresPool& pool_;

@@ -1,0 +1,302 @@
+#include "build-svc/build_pipeline.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "build-svc/publish_policy.h"
+#include "build-svc/tag_policy.h"
+#include "common/error_code.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace shapin::build {
+namespace {
+
+// Registry trouble during a build is a PUSH_FAILURE unless the client already
+// classified it (DIGEST_MISMATCH stays what it is).
+absl::Status AsPushFailure(const absl::Status& s, absl::string_view what) {
+  if (s.ok() || ErrorCodeOf(s)) return s;
+  return ShapinError(ErrorCode::kPushFailure,
+                     absl::StrCat(what, ": ", s.message()));
+}
+
+std::string PinnedRef(const BuildRecord& b, const Digest& d) {
+  return absl::StrCat(b.repository, ":", b.git_sha.str(), "@", d.str());
+}
+
+}  // namespace
+
+struct BuildPipeline::Attempt {
+  const BuildRecord& build;
+  const std::string& worker;
+  const std::atomic<bool>& stop;
+  BuildLog& log;
+  std::string dir{};
+  absl::Time started{};
+  absl::Time deadline{};
+  BuildResult result{};
+  std::optional<BuiltImage> built{};
+  std::optional<absl::Time> commit_time{};
+
+  absl::Duration Remaining() const {
+    return std::max(deadline - absl::Now(), absl::Seconds(1));
+  }
+  void Phase(BuildStore& store, absl::string_view phase) {
+    log.Add(absl::StrCat("[shapin] ", phase));
+    // Best effort: the phase is for watchers, the result is what counts.
+    (void)store.SetPhase(build.build_id, worker, phase);
+  }
+  ImageRecord Image(const Digest& digest) const {
+    ImageRecord image(build.git_sha, digest);
+    image.repository = build.repository;
+    image.repository_type = build.repository_type;
+    image.platform = std::string(kBuildPlatform);
+    image.branch = build.branch;
+    image.build_id = build.build_id;
+    if (built) image.size_bytes = built->size_bytes;
+    image.commit_time = commit_time;
+    return image;
+  }
+};
+
+std::optional<BuildResult> BuildPipeline::Run(
+    const BuildRecord& build, const std::string& worker,
+    const std::atomic<bool>& stop, const std::atomic<StopReason>& stop_reason,
+    BuildLog& log) {
+  Attempt a{build, worker, stop, log};
+  a.started = absl::Now();
+  a.deadline = a.started + options_.timeout;
+  a.result.build_id = build.build_id;
+  a.dir = (std::filesystem::path(options_.work_dir) /
+           absl::StrCat("build-", build.build_id, "-",
+                        absl::ToUnixMicros(a.started)))
+              .string();
+
+  absl::Status status = Execute(a);
+  std::error_code ignored;
+  std::filesystem::remove_all(a.dir, ignored);
+
+  const StopReason reason =
+      stop.load() ? stop_reason.load() : StopReason::kNone;
+  if (reason == StopReason::kShutdown || reason == StopReason::kLeaseLost) {
+    // Not finished: the lease runs out and the queue hands the build to a
+    // live worker (ReapExpired), which starts it over from a clean state.
+    LogWarning("build_interrupted",
+               {{"build_id", build.build_id},
+                {"reason",
+                 reason == StopReason::kShutdown ? "shutdown" : "lease_lost"}});
+    return std::nullopt;
+  }
+
+  BuildResult& r = a.result;
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - a.started);
+  r.build_duration_seconds = seconds;
+  std::string result_label;
+  if (status.ok()) {
+    r.state = BuildState::kSucceeded;
+    result_label = std::string(BuildOutcomeName(*r.outcome));
+    LogInfo("build_succeeded", {{"build_id", build.build_id},
+                                {"outcome", result_label},
+                                {"image_ref", PinnedRef(build, *r.digest)}});
+  } else if (reason == StopReason::kCanceled || absl::IsCancelled(status)) {
+    r.state = BuildState::kCanceled;
+    r.outcome.reset();
+    r.error_message = "canceled while running";
+    result_label = "canceled";
+    LogInfo("build_canceled", {{"build_id", build.build_id}});
+  } else {
+    r.state = BuildState::kFailed;
+    r.outcome.reset();
+    absl::Status failure = status;
+    if (absl::IsDeadlineExceeded(status)) {
+      failure = ShapinError(ErrorCode::kBuildFailure,
+                            absl::StrCat("timed out after ",
+                                         absl::FormatDuration(options_.timeout),
+                                         ": ", status.message()));
+    }
+    std::optional<ErrorCode> code = ErrorCodeOf(failure);
+    r.error_code =
+        std::string(ErrorCodeName(code.value_or(ErrorCode::kBuildFailure)));
+    r.error_message = std::string(failure.message());
+    if (code == ErrorCode::kDigestMismatch) Escalate(a, failure);
+    result_label = "failed";
+    LogWarning("build_failed", {{"build_id", build.build_id},
+                                {"error_code", r.error_code},
+                                {"error", r.error_message}});
+  }
+  r.log_tail = log.Tail();
+  metrics_.ObserveBuild(RepositoryTypeName(build.repository_type), result_label,
+                        seconds);
+  return r;
+}
+
+absl::Status BuildPipeline::Execute(Attempt& a) {
+  const BuildRecord& b = a.build;
+  BuildResult& r = a.result;
+
+  // 1. An existing SHA tag is reused unless a rebuild was asked for.
+  bool reused = false;
+  SHAPIN_RETURN_IF_ERROR(
+      store_.WithPublishLock(b.repository, b.git_sha, [&]() -> absl::Status {
+        absl::StatusOr<std::optional<Digest>> tag =
+            publisher_.ResolveTag(b.repository, b.git_sha.str());
+        SHAPIN_RETURN_IF_ERROR(AsPushFailure(tag.status(), "registry"));
+        SHAPIN_ASSIGN_OR_RETURN(std::optional<Digest> recorded,
+                                store_.RecordedDigest(b.repository, b.git_sha));
+        SHAPIN_ASSIGN_OR_RETURN(BeforeBuild before,
+                                DecideBeforeBuild(*tag, recorded, b.rebuild));
+        if (before.action != BeforeBuild::kReuse) return absl::OkStatus();
+        a.log.Add(absl::StrCat("[shapin] ", b.git_sha.str(), " already in ",
+                               b.repository, " as ", before.reuse_digest->str(),
+                               ": reused"));
+        SHAPIN_RETURN_IF_ERROR(EnsureTags(a, *before.reuse_digest));
+        r.outcome = BuildOutcome::kReused;
+        r.digest = before.reuse_digest;
+        r.post_push_digest = before.reuse_digest;
+        r.image = a.Image(*before.reuse_digest);
+        reused = true;
+        return absl::OkStatus();
+      }));
+  if (reused) return absl::OkStatus();
+
+  // 2. Exactly the commit, in a fresh workspace.
+  std::error_code ec;
+  std::filesystem::create_directories(a.dir, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("cannot create workspace ", a.dir, ": ", ec.message()));
+  }
+  a.Phase(store_, "fetching");
+  FetchRequest fetch{.sha = b.git_sha};
+  fetch.url = b.source_url;
+  fetch.workspace_dir = a.dir + "/src";
+  fetch.timeout = a.Remaining();
+  fetch.cancel = &a.stop;
+  fetch.on_line = [&](absl::string_view line) { a.log.Add(line); };
+  SHAPIN_ASSIGN_OR_RETURN(FetchedSource source, fetcher_.Fetch(fetch));
+  a.commit_time = source.commit_time;
+
+  // 3. A clean linux/amd64 build.
+  a.Phase(store_, "building");
+  BuildRequest request;
+  request.context_dir = (std::filesystem::path(source.checkout_dir) / b.context)
+                            .lexically_normal();
+  request.dockerfile = b.dockerfile;
+  request.commit_time = source.commit_time;
+  request.build_args = options_.build_args;
+  request.build_args.emplace_back("GIT_SHA", b.git_sha.str());
+  request.insecure_registries = options_.insecure_registries;
+  request.output_dir = a.dir + "/oci";
+  request.timeout = a.Remaining();
+  request.cancel = &a.stop;
+  request.on_line = [&](absl::string_view line) { a.log.Add(line); };
+  SHAPIN_ASSIGN_OR_RETURN(BuiltImage built, builder_.Build(request));
+  a.built = built;
+  r.pre_push_digest = built.manifest_digest;
+  a.log.Add(absl::StrCat("[shapin] built ", built.manifest_digest.str()));
+
+  // 4. Publish, or compare with what is already published.
+  return store_.WithPublishLock(b.repository, b.git_sha,
+                                [&]() { return PublishOrCompare(a, built); });
+}
+
+absl::Status BuildPipeline::PublishOrCompare(Attempt& a,
+                                             const BuiltImage& built) {
+  const BuildRecord& b = a.build;
+  BuildResult& r = a.result;
+  absl::StatusOr<std::optional<Digest>> tag =
+      publisher_.ResolveTag(b.repository, b.git_sha.str());
+  SHAPIN_RETURN_IF_ERROR(AsPushFailure(tag.status(), "registry"));
+  SHAPIN_ASSIGN_OR_RETURN(AfterBuild after,
+                          DecideAfterBuild(*tag, built.manifest_digest));
+  if (after.action == AfterBuild::kReproduced) {
+    a.log.Add("[shapin] rebuilt digest equals the published one: reproduced");
+    SHAPIN_RETURN_IF_ERROR(EnsureTags(a, built.manifest_digest));
+    r.outcome = BuildOutcome::kReproduced;
+    r.digest = built.manifest_digest;
+    r.post_push_digest = **tag;
+    r.digest_verification = "ok";
+    r.image = a.Image(built.manifest_digest);
+    return absl::OkStatus();
+  }
+
+  a.Phase(store_, "pushing");
+  const absl::Time push_start = absl::Now();
+  absl::StatusOr<Digest> served =
+      publisher_.PushByDigest(built.oci_layout_dir, b.repository);
+  SHAPIN_RETURN_IF_ERROR(AsPushFailure(served.status(), "push"));
+  a.Phase(store_, "verifying");
+  r.post_push_digest = *served;
+  r.digest_verification = *served == built.manifest_digest ? "ok" : "mismatch";
+  if (*served != built.manifest_digest) {
+    return ShapinError(
+        ErrorCode::kDigestMismatch,
+        absl::StrCat("the registry serves ", served->str(),
+                     " for the image "
+                     "built as ",
+                     built.manifest_digest.str(), "; no tag was written"));
+  }
+  a.Phase(store_, "tagging");
+  SHAPIN_RETURN_IF_ERROR(EnsureTags(a, *served));
+  const double push_seconds = absl::ToDoubleSeconds(absl::Now() - push_start);
+  r.push_duration_seconds = push_seconds;
+  metrics_.ObservePush(RepositoryTypeName(b.repository_type), push_seconds);
+  r.outcome = BuildOutcome::kPublished;
+  r.digest = *served;
+  r.image = a.Image(*served);
+  return absl::OkStatus();
+}
+
+absl::Status BuildPipeline::EnsureTags(Attempt& a, const Digest& digest) {
+  const BuildRecord& b = a.build;
+  for (const std::string& tag : ShaTags(b.git_sha)) {
+    absl::StatusOr<std::optional<Digest>> current =
+        publisher_.ResolveTag(b.repository, tag);
+    SHAPIN_RETURN_IF_ERROR(AsPushFailure(current.status(), "registry"));
+    if (current->has_value()) {
+      if (**current != digest) {
+        return ShapinError(
+            ErrorCode::kDigestMismatch,
+            absl::StrCat("tag ", b.repository, ":", tag, " points at ",
+                         (*current)->str(), ", expected ", digest.str(),
+                         "; it is left unchanged"));
+      }
+      continue;
+    }
+    absl::StatusOr<Digest> written = publisher_.Tag(b.repository, digest, tag);
+    SHAPIN_RETURN_IF_ERROR(AsPushFailure(written.status(), "tag"));
+    // Re-read after writing: a tag is only trusted once it is seen.
+    if (*written != digest) {
+      return ShapinError(
+          ErrorCode::kDigestMismatch,
+          absl::StrCat("tag ", b.repository, ":", tag, " reads back as ",
+                       written->str(), " after being set to ", digest.str()));
+    }
+    a.log.Add(absl::StrCat("[shapin] tagged ", b.repository, ":", tag));
+  }
+  return absl::OkStatus();
+}
+
+void BuildPipeline::Escalate(const Attempt& a, const absl::Status& mismatch) {
+  const BuildRecord& b = a.build;
+  metrics_.CountDigestMismatch("build");
+  LogError("digest_mismatch", {{"phase", "build"},
+                               {"build_id", b.build_id},
+                               {"repository", b.repository},
+                               {"git_sha", b.git_sha.str()},
+                               {"error", mismatch.message()}});
+  absl::Status recorded =
+      store_.RecordEvent({.kind = "digest_mismatch",
+                          .severity = "error",
+                          .build_id = b.build_id,
+                          .git_sha = b.git_sha.str(),
+                          .repository = b.repository,
+                          .message = std::string(mismatch.message())});
+  if (!recorded.ok()) {
+    LogError("escalation_not_recorded", {{"error", recorded.message()}});
+  }
+}
+
+}  // namespace shapin::build

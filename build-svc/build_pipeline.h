@@ -1,0 +1,84 @@
+// BuildPipeline: one claimed build, from commit to published image.
+//
+//   fetch exactly the commit → clean linux/amd64 build → (publish lock) push
+//   by digest → re-read and compare → tag full and short SHA → record
+//
+// with the reuse / rebuild / mismatch rules of publish_policy.h decided
+// under a lock on (repository, sha) shared by every build-svc process. Every
+// run yields a result, success or failure; a DIGEST_MISMATCH is also
+// escalated (ERROR log line naming both digests, an event row, and
+// shapin_digest_mismatch_total{phase="build"}).
+#ifndef SHAPIN_BUILD_SVC_BUILD_PIPELINE_H_
+#define SHAPIN_BUILD_SVC_BUILD_PIPELINE_H_
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "build-svc/build_log.h"
+#include "build-svc/build_metrics.h"
+#include "build-svc/build_store.h"
+#include "build-svc/image_builder.h"
+#include "build-svc/image_publisher.h"
+#include "build-svc/source_fetcher.h"
+
+namespace shapin::build {
+
+struct PipelineOptions {
+  // Workspaces go under here, one directory per build attempt, removed when
+  // the attempt ends.
+  std::string work_dir;
+  absl::Duration timeout = absl::Minutes(30);
+  // Registries base images may come from over plain HTTP.
+  std::vector<std::string> insecure_registries;
+  // Passed to every build besides GIT_SHA.
+  std::vector<std::pair<std::string, std::string>> build_args;
+};
+
+// Why a running build was stopped from outside.
+enum class StopReason { kNone, kCanceled, kShutdown, kLeaseLost };
+
+class BuildPipeline {
+ public:
+  // All references must outlive the pipeline.
+  BuildPipeline(BuildStore& store, SourceFetcher& fetcher,
+                ImageBuilder& builder, ImagePublisher& publisher,
+                BuildMetrics& metrics, PipelineOptions options)
+      : store_(store),
+        fetcher_(fetcher),
+        builder_(builder),
+        publisher_(publisher),
+        metrics_(metrics),
+        options_(std::move(options)) {}
+
+  // Runs `build` (claimed by `worker`) to its end and returns the result
+  // for the worker to record (BuildStore::Finish). `stop` becomes true when
+  // the build must stop; `stop_reason` says why (read after `stop`). A build
+  // stopped for shutdown or a lost lease has no result (unset): it is left
+  // for the queue to requeue once its lease runs out.
+  std::optional<BuildResult> Run(const BuildRecord& build,
+                                 const std::string& worker,
+                                 const std::atomic<bool>& stop,
+                                 const std::atomic<StopReason>& stop_reason,
+                                 BuildLog& log);
+
+ private:
+  struct Attempt;
+  absl::Status Execute(Attempt& attempt);
+  absl::Status PublishOrCompare(Attempt& attempt, const BuiltImage& built);
+  absl::Status EnsureTags(Attempt& attempt, const Digest& digest);
+  void Escalate(const Attempt& attempt, const absl::Status& mismatch);
+
+  BuildStore& store_;
+  SourceFetcher& fetcher_;
+  ImageBuilder& builder_;
+  ImagePublisher& publisher_;
+  BuildMetrics& metrics_;
+  const PipelineOptions options_;
+};
+
+}  // namespace shapin::build
+
+#endif  // SHAPIN_BUILD_SVC_BUILD_PIPELINE_H_
