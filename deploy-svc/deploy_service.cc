@@ -2,17 +2,16 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "common/proto_time.h"
 #include "common/request_fields.h"
 #include "deploy-svc/deploy_proto.h"
 
 namespace shapin::deploy {
 namespace {
 
-grpc::Status NotYet(absl::string_view rpc) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      absl::StrCat(rpc, " is not implemented yet"));
-}
+constexpr size_t kMaxTextBytes = 1024;
 
 // Environment names are lower-case identifiers (they become label values,
 // file names and lock keys): [a-z0-9][a-z0-9_-]{0,62}.
@@ -36,33 +35,62 @@ absl::Status CheckEnvironment(absl::string_view env, bool required) {
   return absl::OkStatus();
 }
 
+absl::Status CheckText(absl::string_view field, absl::string_view value) {
+  if (value.size() > kMaxTextBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", kMaxTextBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+bool IsTerminal(DeploymentState s) {
+  return s == DeploymentState::kSucceeded || s == DeploymentState::kFailed;
+}
+
 }  // namespace
 
 grpc::Status DeployServiceImpl::Deploy(grpc::ServerContext*,
                                        const v1::DeployRequest* request,
-                                       v1::Deployment*) {
-  if (absl::Status s = CheckEnvironment(request->environment(), true);
-      !s.ok()) {
-    return ToGrpcStatus(s);
+                                       v1::Deployment* response) {
+  for (absl::Status s : {CheckEnvironment(request->environment(), true),
+                         CheckText("requested_by", request->requested_by())}) {
+    if (!s.ok()) return ToGrpcStatus(s);
   }
   absl::StatusOr<GitSha> sha = ParseShaField("image_sha", request->image_sha());
   if (!sha.ok()) return ToGrpcStatus(sha.status());
-  return NotYet("Deploy");
+  DeployArgs args(*sha);
+  args.environment = request->environment();
+  args.requested_by = request->requested_by();
+  args.dry_run = request->dry_run();
+  args.override_hold = request->override_hold();
+  args.force = request->force();
+  absl::StatusOr<DeploymentRecord> d = pipeline_.Deploy(args);
+  if (!d.ok()) return ToGrpcStatus(d.status());
+  *response = ToProto(*d);
+  return grpc::Status::OK;
 }
 
 grpc::Status DeployServiceImpl::Rollback(grpc::ServerContext*,
                                          const v1::RollbackRequest* request,
-                                         v1::Deployment*) {
-  if (absl::Status s = CheckEnvironment(request->environment(), true);
-      !s.ok()) {
-    return ToGrpcStatus(s);
+                                         v1::Deployment* response) {
+  for (absl::Status s : {CheckEnvironment(request->environment(), true),
+                         CheckText("reason", request->reason()),
+                         CheckText("requested_by", request->requested_by())}) {
+    if (!s.ok()) return ToGrpcStatus(s);
   }
+  std::optional<GitSha> target;
   if (!request->image_sha().empty()) {
     absl::StatusOr<GitSha> sha =
         ParseShaField("image_sha", request->image_sha());
     if (!sha.ok()) return ToGrpcStatus(sha.status());
+    target = *sha;
   }
-  return NotYet("Rollback");
+  absl::StatusOr<DeploymentRecord> d =
+      pipeline_.Rollback(request->environment(), target, request->reason(),
+                         request->requested_by());
+  if (!d.ok()) return ToGrpcStatus(d.status());
+  *response = ToProto(*d);
+  return grpc::Status::OK;
 }
 
 grpc::Status DeployServiceImpl::GetDeployment(
@@ -113,38 +141,112 @@ grpc::Status DeployServiceImpl::GetCurrent(grpc::ServerContext*,
 
 grpc::Status DeployServiceImpl::ListRollbackTargets(
     grpc::ServerContext*, const v1::ListRollbackTargetsRequest* request,
-    v1::ListRollbackTargetsResponse*) {
+    v1::ListRollbackTargetsResponse* response) {
   if (absl::Status s = CheckEnvironment(request->environment(), true);
       !s.ok()) {
     return ToGrpcStatus(s);
   }
-  return NotYet("ListRollbackTargets");
+  if (absl::Status s =
+          pipeline_.FindEnvironment(request->environment()).status();
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<PageRequest> page = ParsePageRequest(request->page_size(), "");
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  absl::StatusOr<std::vector<RollbackCandidate>> candidates =
+      store_.RollbackCandidates(request->environment(),
+                                pipeline_.canonical_repository(),
+                                page->page_size);
+  if (!candidates.ok()) return ToGrpcStatus(candidates.status());
+  absl::StatusOr<DeploymentRecord> current =
+      store_.GetCurrent(request->environment());
+  for (const RollbackCandidate& c : *candidates) {
+    v1::RollbackTarget* t = response->add_targets();
+    t->set_git_sha(c.git_sha.str());
+    t->set_digest(c.digest.str());
+    t->set_image_ref(absl::StrCat(pipeline_.canonical_repository(), ":",
+                                  c.git_sha.str(), "@", c.digest.str()));
+    *t->mutable_built_at() = ToProtoTimestamp(c.built_at);
+    if (c.last_deployed_at) {
+      *t->mutable_last_deployed_at() = ToProtoTimestamp(*c.last_deployed_at);
+    }
+    t->set_signature_status(c.signature_status);
+    t->set_current(current.ok() && current->image_sha == c.git_sha);
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status DeployServiceImpl::ResolveImage(
     grpc::ServerContext*, const v1::ResolveImageRequest* request,
-    v1::ResolvedImage*) {
+    v1::ResolvedImage* response) {
   absl::StatusOr<GitSha> sha = ParseShaField("image_sha", request->image_sha());
   if (!sha.ok()) return ToGrpcStatus(sha.status());
-  return NotYet("ResolveImage");
+  absl::StatusOr<ResolvedImageInfo> info = pipeline_.Resolve(*sha);
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  response->set_repository(info->repository);
+  response->set_git_sha(sha->str());
+  response->set_digest(info->digest.str());
+  response->set_image_ref(info->image_ref);
+  if (info->recorded_digest) {
+    response->set_recorded_digest(info->recorded_digest->str());
+    response->set_digest_check("ok");
+  } else {
+    response->set_digest_check("unrecorded");
+  }
+  response->set_signature_status(info->signature.verified ? "verified"
+                                                          : "unverified");
+  response->set_signature_reason(info->signature.reason);
+  response->set_provenance_status(info->signature.provenance_status);
+  return grpc::Status::OK;
 }
 
 grpc::Status DeployServiceImpl::WatchDeployment(
-    grpc::ServerContext*, const v1::WatchDeploymentRequest* request,
-    grpc::ServerWriter<v1::DeploymentEvent>*) {
+    grpc::ServerContext* context, const v1::WatchDeploymentRequest* request,
+    grpc::ServerWriter<v1::DeploymentEvent>* writer) {
   absl::StatusOr<int64_t> id =
       ParseIdField("deployment_id", request->deployment_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
-  return NotYet("WatchDeployment");
+  std::optional<DeploymentState> last;
+  while (true) {
+    absl::StatusOr<DeploymentRecord> d = store_.GetDeployment(*id);
+    if (!d.ok()) return ToGrpcStatus(d.status());
+    if (!last || *last != d->state) {
+      v1::DeploymentEvent event;
+      *event.mutable_time() = ToProtoTimestamp(absl::Now());
+      *event.mutable_deployment() = ToProto(*d);
+      event.set_phase(IsTerminal(d->state)
+                          ? std::string("done")
+                          : std::string(DeploymentStateName(d->state)));
+      event.set_message(d->error_message);
+      if (!writer->Write(event)) return grpc::Status::OK;
+      last = d->state;
+    }
+    if (IsTerminal(d->state) || context->IsCancelled()) {
+      return grpc::Status::OK;
+    }
+    absl::SleepFor(poll_interval_);
+  }
 }
 
 grpc::Status DeployServiceImpl::ReleaseHold(
-    grpc::ServerContext*, const v1::ReleaseHoldRequest* request, v1::Hold*) {
-  if (absl::Status s = CheckEnvironment(request->environment(), true);
-      !s.ok()) {
-    return ToGrpcStatus(s);
+    grpc::ServerContext*, const v1::ReleaseHoldRequest* request,
+    v1::Hold* response) {
+  for (absl::Status s : {CheckEnvironment(request->environment(), true),
+                         CheckText("requested_by", request->requested_by())}) {
+    if (!s.ok()) return ToGrpcStatus(s);
   }
-  return NotYet("ReleaseHold");
+  absl::StatusOr<HoldRecord> hold =
+      pipeline_.ReleaseHold(request->environment(), request->requested_by());
+  if (!hold.ok()) return ToGrpcStatus(hold.status());
+  response->set_environment(hold->environment);
+  response->set_held(hold->held);
+  if (hold->deployment_id != 0) {
+    response->set_deployment_id(absl::StrCat(hold->deployment_id));
+  }
+  response->set_held_by(hold->held_by);
+  *response->mutable_held_since() = ToProtoTimestamp(hold->held_since);
+  response->set_released_by(hold->released_by);
+  return grpc::Status::OK;
 }
 
 }  // namespace shapin::deploy

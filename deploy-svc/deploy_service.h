@@ -1,11 +1,12 @@
 // DeployService: the gRPC edge of deploy-svc.
 //
 // Translates only: proto → validated domain values (errors name the field) →
-// one call into the store or the deploy pipeline → proto. RPCs whose pipeline
-// is not built yet answer UNIMPLEMENTED after validating their input.
+// one call into the store or the deploy pipeline → proto.
 #ifndef SHAPIN_DEPLOY_SVC_DEPLOY_SERVICE_H_
 #define SHAPIN_DEPLOY_SVC_DEPLOY_SERVICE_H_
 
+#include "absl/time/time.h"
+#include "deploy-svc/deploy_pipeline.h"
 #include "deploy-svc/deployment_store.h"
 #include "shapin/v1/deploy.grpc.pb.h"
 
@@ -13,8 +14,10 @@ namespace shapin::deploy {
 
 class DeployServiceImpl final : public shapin::v1::DeployService::Service {
  public:
-  // `store` must outlive the service.
-  explicit DeployServiceImpl(DeploymentStore& store) : store_(store) {}
+  // `store` and `pipeline` must outlive the service.
+  DeployServiceImpl(DeploymentStore& store, DeployPipeline& pipeline,
+                    absl::Duration poll_interval = absl::Milliseconds(250))
+      : store_(store), pipeline_(pipeline), poll_interval_(poll_interval) {}
 
   grpc::Status Deploy(grpc::ServerContext*, const v1::DeployRequest*,
                       v1::Deployment*) override;
@@ -42,6 +45,8 @@ class DeployServiceImpl final : public shapin::v1::DeployService::Service {
 
  private:
   DeploymentStore& store_;
+  DeployPipeline& pipeline_;
+  const absl::Duration poll_interval_;
 };
 
 }  // namespace shapin::deploy

@@ -7,13 +7,55 @@
 #ifndef SHAPIN_DEPLOY_SVC_DEPLOYMENT_STORE_H_
 #define SHAPIN_DEPLOY_SVC_DEPLOYMENT_STORE_H_
 
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "common/pagination.h"
 #include "deploy-svc/deployment_record.h"
 
 namespace shapin::deploy {
+
+struct NewDeployment {
+  explicit NewDeployment(GitSha sha) : image_sha(std::move(sha)) {}
+  std::string environment;
+  DeploymentKind kind = DeploymentKind::kDeploy;
+  GitSha image_sha;
+  std::string target;
+  std::string requested_by;
+  std::string reason;
+  bool dry_run = false;
+};
+
+// What build-svc recorded about a SHA's images.
+struct ImageFacts {
+  std::optional<Digest> canonical_digest;
+  std::optional<absl::Time> commit_time;
+  std::string signature_status;
+  bool in_staging = false;
+};
+
+struct HoldRecord {
+  std::string environment;
+  bool held = false;
+  int64_t deployment_id = 0;
+  std::string held_by;
+  absl::Time held_since;
+  std::string released_by;
+  std::optional<GitSha> held_sha;
+};
+
+struct RollbackCandidate {
+  explicit RollbackCandidate(GitSha sha, Digest d)
+      : git_sha(std::move(sha)), digest(std::move(d)) {}
+  GitSha git_sha;
+  Digest digest;
+  absl::Time built_at;
+  std::optional<absl::Time> last_deployed_at;
+  std::string signature_status;
+};
 
 class DeploymentStore {
  public:
@@ -27,6 +69,50 @@ class DeploymentStore {
   // The newest successful, non-dry-run deployment of `environment`.
   virtual absl::StatusOr<DeploymentRecord> GetCurrent(
       const std::string& environment) = 0;
+  // SHAs of successful, non-dry-run deployments, newest first.
+  virtual absl::StatusOr<std::vector<GitSha>> SuccessfulShas(
+      const std::string& environment, int limit) = 0;
+
+  // Records a PENDING deployment; previous_sha/previous_digest are taken
+  // from the environment's current deployment in the same transaction.
+  virtual absl::StatusOr<DeploymentRecord> Create(const NewDeployment& d) = 0;
+  // Writes the mutable fields (state, digest, image_ref, signature and
+  // provenance, target_ref, endpoints, rendered manifest, errors, times).
+  virtual absl::Status Update(const DeploymentRecord& d) = 0;
+  // Deployments left PENDING or RUNNING by a process that died: marked
+  // FAILED with `reason`. Called at start-up and before each deploy, under
+  // the environment lock. Returns how many.
+  virtual absl::StatusOr<int> FailAbandoned(const std::string& environment,
+                                            const std::string& reason) = 0;
+
+  // Runs `fn` holding the environment's lock across deploy-svc processes.
+  // ABORTED naming the running deployment when another holds it.
+  virtual absl::Status WithEnvironmentLock(
+      const std::string& environment, absl::FunctionRef<absl::Status()> fn) = 0;
+
+  virtual absl::StatusOr<HoldRecord> GetHold(
+      const std::string& environment) = 0;
+  virtual absl::Status SetHold(const std::string& environment,
+                               int64_t deployment_id,
+                               const std::string& held_by) = 0;
+  virtual absl::StatusOr<HoldRecord> ReleaseHold(
+      const std::string& environment, const std::string& released_by) = 0;
+
+  // What build-svc recorded for `sha` (canonical = `canonical_repository`).
+  virtual absl::StatusOr<ImageFacts> GetImageFacts(
+      const std::string& canonical_repository, const GitSha& sha) = 0;
+  // Canonical images, newest first, with when each last ran in
+  // `environment`.
+  virtual absl::StatusOr<std::vector<RollbackCandidate>> RollbackCandidates(
+      const std::string& environment, const std::string& canonical_repository,
+      int limit) = 0;
+
+  // kind/severity/message as in the events table.
+  virtual absl::Status RecordEvent(const std::string& kind,
+                                   const std::string& severity,
+                                   std::optional<int64_t> deployment_id,
+                                   const std::string& git_sha,
+                                   const std::string& message) = 0;
 };
 
 }  // namespace shapin::deploy

@@ -1,24 +1,119 @@
 // deploy-svc: deploys images by commit SHA and rolls back without rebuilding.
+#include <fstream>
 #include <memory>
+#include <sstream>
 
+#include "absl/strings/str_cat.h"
+#include "common/registry_options.h"
 #include "common/service_main.h"
+#include "common/status_macros.h"
+#include "deploy-svc/adapters/akash_cli_target.h"
+#include "deploy-svc/adapters/akash_console_target.h"
+#include "deploy-svc/adapters/curl_http_probe.h"
+#include "deploy-svc/adapters/local_podman_target.h"
 #include "deploy-svc/adapters/postgres_deployment_store.h"
+#include "deploy-svc/adapters/registry_image_resolver.h"
 #include "deploy-svc/deploy_service.h"
 
 namespace shapin::deploy {
 namespace {
 
+absl::StatusOr<std::string> ReadTemplate(const std::string& env,
+                                         const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("configuration key deploy.environments.", env,
+                     ".template: cannot read ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 class DeployWiring : public ServiceWiring {
  public:
-  explicit DeployWiring(ServiceContext& ctx)
-      : store_(ctx.pool), service_(store_) {}
+  static absl::StatusOr<std::unique_ptr<DeployWiring>> Create(
+      ServiceContext& ctx) {
+    auto w = std::unique_ptr<DeployWiring>(new DeployWiring(ctx));
+    SHAPIN_RETURN_IF_ERROR(w->Init(ctx));
+    return w;
+  }
+
   std::vector<ServedService> services() override {
-    return {{&service_, v1::DeployService::service_full_name()}};
+    return {{service_.get(), v1::DeployService::service_full_name()}};
   }
 
  private:
+  explicit DeployWiring(ServiceContext& ctx)
+      : store_(ctx.pool), metrics_(ctx.metrics) {}
+
+  // One target of each kind in use; an explicit switch on the configured
+  // name (the configuration has already refused unknown ones).
+  absl::StatusOr<DeployTarget*> TargetFor(const std::string& kind,
+                                          const Config& c) {
+    if (auto it = targets_.find(kind); it != targets_.end()) {
+      return it->second.get();
+    }
+    std::unique_ptr<DeployTarget> target;
+    if (kind == "local") {
+      LocalPodmanOptions o;
+      o.insecure_registries = c.registry.insecure_hosts;
+      SHAPIN_ASSIGN_OR_RETURN(target, LocalPodmanTarget::Create(std::move(o)));
+    } else if (kind == "akash-console") {
+      AkashConsoleOptions o;
+      SHAPIN_ASSIGN_OR_RETURN(target, AkashConsoleTarget::Create(std::move(o)));
+    } else if (kind == "akash-cli") {
+      target = std::make_unique<AkashCliTarget>(AkashCliOptions());
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown deploy target \"", kind,
+                       "\" (allowed: local, akash-console, akash-cli)"));
+    }
+    DeployTarget* raw = target.get();
+    targets_[kind] = std::move(target);
+    return raw;
+  }
+
+  absl::Status Init(ServiceContext& ctx) {
+    const Config& c = ctx.config;
+    SHAPIN_ASSIGN_OR_RETURN(
+        registry::RegistryClientOptions options,
+        RegistryOptionsFromConfig(c.registry, /*read_only=*/true));
+    SHAPIN_ASSIGN_OR_RETURN(client_, registry::RegistryClient::Create(options));
+    resolver_ = std::make_unique<RegistryImageResolver>(*client_);
+    std::map<std::string, Environment> environments;
+    for (const auto& [name, env_config] : c.deploy.environments) {
+      Environment env{.config = env_config};
+      SHAPIN_ASSIGN_OR_RETURN(env.template_yaml,
+                              ReadTemplate(name, env_config.template_file));
+      SHAPIN_ASSIGN_OR_RETURN(env.target, TargetFor(env_config.target, c));
+      if (absl::Status s = env.target->ValidateSettings(env_config.settings);
+          !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("configuration key deploy.environments.", name,
+                         ".settings: ", s.message()));
+      }
+      environments.emplace(name, std::move(env));
+    }
+    pipeline_ = std::make_unique<DeployPipeline>(
+        store_, *resolver_, verifier_, probe_, metrics_,
+        std::move(environments),
+        DeployPipelineOptions{.canonical_repository =
+                                  c.registry.canonical_repository});
+    service_ = std::make_unique<DeployServiceImpl>(store_, *pipeline_);
+    return absl::OkStatus();
+  }
+
   PostgresDeploymentStore store_;
-  DeployServiceImpl service_;
+  DeployMetrics metrics_;
+  std::unique_ptr<registry::RegistryClient> client_;
+  std::unique_ptr<RegistryImageResolver> resolver_;
+  NotConfiguredVerifier verifier_;
+  CurlHttpProbe probe_;
+  std::map<std::string, std::unique_ptr<DeployTarget>> targets_;
+  std::unique_ptr<DeployPipeline> pipeline_;
+  std::unique_ptr<DeployServiceImpl> service_;
 };
 
 }  // namespace
@@ -29,6 +124,8 @@ int main(int argc, char** argv) {
       shapin::Service::kDeploy, "deploy-svc", argc, argv,
       [](shapin::ServiceContext& ctx)
           -> absl::StatusOr<std::unique_ptr<shapin::ServiceWiring>> {
-        return std::make_unique<shapin::deploy::DeployWiring>(ctx);
+        auto wiring = shapin::deploy::DeployWiring::Create(ctx);
+        if (!wiring.ok()) return wiring.status();
+        return std::unique_ptr<shapin::ServiceWiring>(std::move(*wiring));
       });
 }

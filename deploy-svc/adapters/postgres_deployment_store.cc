@@ -133,4 +133,306 @@ absl::StatusOr<DeploymentRecord> PostgresDeploymentStore::GetCurrent(
   return std::move(rows.front());
 }
 
+namespace {
+
+std::optional<std::string> Nullable(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional(s);
+}
+
+std::optional<double> EpochSeconds(const std::optional<absl::Time>& t) {
+  if (!t) return std::nullopt;
+  return absl::ToDoubleSeconds(*t - absl::UnixEpoch());
+}
+
+// Postgres array literal for TEXT[]: every element double-quoted with " and
+// \ escaped, so any URL survives.
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ",";
+    out += "\"";
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += "\"";
+  }
+  return out + "}";
+}
+
+// Advisory-lock key of an environment, hashed by PostgreSQL so every
+// process agrees.
+constexpr char kEnvironmentLockKey[] = "hashtextextended('deploy:' || $1, 0)";
+
+}  // namespace
+
+absl::StatusOr<std::vector<GitSha>> PostgresDeploymentStore::SuccessfulShas(
+    const std::string& environment, int limit) {
+  std::vector<GitSha> shas;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    pqxx::result rows = tx.exec_params(
+        "SELECT image_sha FROM deployments WHERE environment = $1"
+        " AND state = 'succeeded' AND NOT dry_run"
+        " ORDER BY deployment_id DESC LIMIT $2",
+        environment, limit);
+    for (const pqxx::row& row : rows) {
+      SHAPIN_ASSIGN_OR_RETURN(GitSha sha, ShaColumn(row, 0));
+      shas.push_back(sha);
+    }
+    return absl::OkStatus();
+  }));
+  return shas;
+}
+
+absl::StatusOr<DeploymentRecord> PostgresDeploymentStore::Create(
+    const NewDeployment& d) {
+  int64_t id = 0;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    id =
+        tx.exec_params1(
+              "INSERT INTO deployments (environment, kind, image_sha, state,"
+              " target, requested_by, reason, dry_run, previous_sha,"
+              " previous_digest)"
+              " SELECT $1, $2, $3, 'pending', $4, $5, $6, $7,"
+              "  cur.image_sha, cur.digest"
+              " FROM (SELECT 1) one LEFT JOIN LATERAL ("
+              "  SELECT image_sha, digest FROM deployments"
+              "  WHERE environment = $1 AND state = 'succeeded' AND NOT dry_run"
+              "  ORDER BY deployment_id DESC LIMIT 1) cur ON true"
+              " RETURNING deployment_id",
+              d.environment, std::string(DeploymentKindName(d.kind)),
+              d.image_sha.str(), d.target, d.requested_by, d.reason,
+              d.dry_run)[0]
+            .as<int64_t>();
+    tx.commit();
+    return absl::OkStatus();
+  }));
+  return GetDeployment(id);
+}
+
+absl::Status PostgresDeploymentStore::Update(const DeploymentRecord& d) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    pqxx::result r = tx.exec_params(
+        "UPDATE deployments SET state = $2, digest = $3, image_ref = $4,"
+        " error_code = $5, error_message = $6, signature_status = $7,"
+        " signature_reason = $8, provenance_status = $9, target_ref = $10,"
+        " endpoints = $11::text[], rendered_manifest = $12,"
+        " started_at = to_timestamp($13), finished_at = to_timestamp($14),"
+        " duration_seconds = $15"
+        " WHERE deployment_id = $1 RETURNING deployment_id",
+        d.deployment_id, std::string(DeploymentStateName(d.state)),
+        d.digest ? std::optional(d.digest->str()) : std::nullopt,
+        Nullable(d.image_ref), Nullable(d.error_code),
+        Nullable(d.error_message), Nullable(d.signature_status),
+        Nullable(d.signature_reason), Nullable(d.provenance_status),
+        Nullable(d.target_ref), TextArray(d.endpoints),
+        Nullable(d.rendered_manifest), EpochSeconds(d.started_at),
+        EpochSeconds(d.finished_at), d.duration_seconds);
+    if (r.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("deployment ", d.deployment_id, " not found"));
+    }
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int> PostgresDeploymentStore::FailAbandoned(
+    const std::string& environment, const std::string& reason) {
+  int n = 0;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    pqxx::result r = tx.exec_params(
+        "UPDATE deployments SET state = 'failed', error_code = "
+        "'TARGET_FAILURE',"
+        " error_message = $2, finished_at = now()"
+        " WHERE environment = $1 AND state IN ('pending', 'running')"
+        " RETURNING deployment_id",
+        environment, reason);
+    tx.commit();
+    n = static_cast<int>(r.size());
+    return absl::OkStatus();
+  }));
+  return n;
+}
+
+absl::Status PostgresDeploymentStore::WithEnvironmentLock(
+    const std::string& environment, absl::FunctionRef<absl::Status()> fn) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    bool locked = false;
+    {
+      pqxx::nontransaction tx(c);
+      locked = tx.exec_params1(absl::StrCat("SELECT pg_try_advisory_lock(",
+                                            kEnvironmentLockKey, ")"),
+                               environment)[0]
+                   .as<bool>();
+    }
+    if (!locked) {
+      std::string running = "another deployment";
+      pqxx::nontransaction tx(c);
+      pqxx::result r = tx.exec_params(
+          "SELECT deployment_id, image_sha FROM deployments"
+          " WHERE environment = $1 AND state IN ('pending', 'running')"
+          " ORDER BY deployment_id DESC LIMIT 1",
+          environment);
+      if (!r.empty()) {
+        running = absl::StrCat("deployment ", r[0][0].as<int64_t>(), " (",
+                               r[0][1].as<std::string>(), ")");
+      }
+      return absl::AbortedError(
+          absl::StrCat("environment ", environment, " is busy: ", running,
+                       " is in progress; retry when it has finished"));
+    }
+    absl::Status result = fn();
+    pqxx::nontransaction tx(c);
+    tx.exec_params(
+        absl::StrCat("SELECT pg_advisory_unlock(", kEnvironmentLockKey, ")"),
+        environment);
+    return result;
+  });
+}
+
+absl::StatusOr<HoldRecord> PostgresDeploymentStore::GetHold(
+    const std::string& environment) {
+  HoldRecord hold;
+  hold.environment = environment;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    pqxx::result r = tx.exec_params(
+        "SELECT h.held, h.deployment_id, h.held_by,"
+        " extract(epoch from h.held_since), COALESCE(h.released_by, ''),"
+        " d.image_sha"
+        " FROM environment_holds h"
+        " LEFT JOIN deployments d ON d.deployment_id = h.deployment_id"
+        " WHERE h.environment = $1",
+        environment);
+    if (r.empty()) return absl::OkStatus();
+    hold.held = r[0][0].as<bool>();
+    if (!r[0][1].is_null()) hold.deployment_id = r[0][1].as<int64_t>();
+    hold.held_by = r[0][2].as<std::string>();
+    hold.held_since = *OptionalTimeColumn(r[0], 3);
+    hold.released_by = r[0][4].as<std::string>();
+    if (!r[0][5].is_null()) {
+      SHAPIN_ASSIGN_OR_RETURN(GitSha sha, ShaColumn(r[0], 5));
+      hold.held_sha = sha;
+    }
+    return absl::OkStatus();
+  }));
+  return hold;
+}
+
+absl::Status PostgresDeploymentStore::SetHold(const std::string& environment,
+                                              int64_t deployment_id,
+                                              const std::string& held_by) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    tx.exec_params(
+        "INSERT INTO environment_holds (environment, held, deployment_id,"
+        " held_by, held_since) VALUES ($1, true, $2, $3, now())"
+        " ON CONFLICT (environment) DO UPDATE SET held = true,"
+        " deployment_id = $2, held_by = $3, held_since = now(),"
+        " released_by = NULL, released_at = NULL",
+        environment, deployment_id, held_by);
+    tx.exec_params(
+        "INSERT INTO events (kind, deployment_id, message) VALUES"
+        " ('environment_held', $1, $2)",
+        deployment_id, absl::StrCat(environment, " held by ", held_by));
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<HoldRecord> PostgresDeploymentStore::ReleaseHold(
+    const std::string& environment, const std::string& released_by) {
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    pqxx::result r = tx.exec_params(
+        "UPDATE environment_holds SET held = false, released_by = $2,"
+        " released_at = now() WHERE environment = $1 AND held"
+        " RETURNING deployment_id",
+        environment, released_by);
+    if (!r.empty()) {
+      tx.exec_params(
+          "INSERT INTO events (kind, message) VALUES ('hold_released', $1)",
+          absl::StrCat(environment, " released by ", released_by));
+    }
+    tx.commit();
+    return absl::OkStatus();
+  }));
+  return GetHold(environment);
+}
+
+absl::StatusOr<ImageFacts> PostgresDeploymentStore::GetImageFacts(
+    const std::string& canonical_repository, const GitSha& sha) {
+  ImageFacts facts;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    pqxx::result rows = tx.exec_params(
+        "SELECT repository, repository_type, digest,"
+        " extract(epoch from commit_time), COALESCE(signature_status, '')"
+        " FROM images WHERE git_sha = $1",
+        sha.str());
+    for (const pqxx::row& row : rows) {
+      if (row[0].as<std::string>() == canonical_repository) {
+        SHAPIN_ASSIGN_OR_RETURN(Digest d, DigestColumn(row, 2));
+        facts.canonical_digest = d;
+        facts.commit_time = OptionalTimeColumn(row, 3);
+        facts.signature_status = row[4].as<std::string>();
+      } else if (row[1].as<std::string>() == "staging") {
+        facts.in_staging = true;
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return facts;
+}
+
+absl::StatusOr<std::vector<RollbackCandidate>>
+PostgresDeploymentStore::RollbackCandidates(
+    const std::string& environment, const std::string& canonical_repository,
+    int limit) {
+  std::vector<RollbackCandidate> out;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    pqxx::result rows = tx.exec_params(
+        "SELECT i.git_sha, i.digest, extract(epoch from i.built_at),"
+        " (SELECT extract(epoch from max(d.finished_at)) FROM deployments d"
+        "   WHERE d.environment = $1 AND d.image_sha = i.git_sha"
+        "   AND d.state = 'succeeded' AND NOT d.dry_run),"
+        " COALESCE(i.signature_status, '')"
+        " FROM images i WHERE i.repository = $2"
+        " ORDER BY i.image_id DESC LIMIT $3",
+        environment, canonical_repository, limit);
+    for (const pqxx::row& row : rows) {
+      SHAPIN_ASSIGN_OR_RETURN(GitSha sha, ShaColumn(row, 0));
+      SHAPIN_ASSIGN_OR_RETURN(Digest digest, DigestColumn(row, 1));
+      RollbackCandidate candidate(sha, digest);
+      candidate.built_at = *OptionalTimeColumn(row, 2);
+      candidate.last_deployed_at = OptionalTimeColumn(row, 3);
+      candidate.signature_status = row[4].as<std::string>();
+      out.push_back(std::move(candidate));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status PostgresDeploymentStore::RecordEvent(
+    const std::string& kind, const std::string& severity,
+    std::optional<int64_t> deployment_id, const std::string& git_sha,
+    const std::string& message) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    tx.exec_params(
+        "INSERT INTO events (kind, severity, deployment_id, git_sha, message)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        kind, severity, deployment_id, Nullable(git_sha), message);
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace shapin::deploy

@@ -23,6 +23,29 @@ class PostgresDeploymentStore : public DeploymentStore {
       int64_t deployment_id) override;
   absl::StatusOr<DeploymentRecord> GetCurrent(
       const std::string& environment) override;
+  absl::StatusOr<std::vector<GitSha>> SuccessfulShas(
+      const std::string& environment, int limit) override;
+  absl::StatusOr<DeploymentRecord> Create(const NewDeployment& d) override;
+  absl::Status Update(const DeploymentRecord& d) override;
+  absl::StatusOr<int> FailAbandoned(const std::string& environment,
+                                    const std::string& reason) override;
+  absl::Status WithEnvironmentLock(
+      const std::string& environment,
+      absl::FunctionRef<absl::Status()> fn) override;
+  absl::StatusOr<HoldRecord> GetHold(const std::string& environment) override;
+  absl::Status SetHold(const std::string& environment, int64_t deployment_id,
+                       const std::string& held_by) override;
+  absl::StatusOr<HoldRecord> ReleaseHold(
+      const std::string& environment, const std::string& released_by) override;
+  absl::StatusOr<ImageFacts> GetImageFacts(
+      const std::string& canonical_repository, const GitSha& sha) override;
+  absl::StatusOr<std::vector<RollbackCandidate>> RollbackCandidates(
+      const std::string& environment, const std::string& canonical_repository,
+      int limit) override;
+  absl::Status RecordEvent(const std::string& kind, const std::string& severity,
+                           std::optional<int64_t> deployment_id,
+                           const std::string& git_sha,
+                           const std::string& message) override;
 
  private:
   // The rows `where_sql` ($1.. bound to `params`, NULL where unset)

@@ -1,0 +1,94 @@
+#include "deploy-svc/deploy_metrics.h"
+
+namespace shapin::deploy {
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& DeployBuckets() {
+  static const auto* b = new prometheus::Histogram::BucketBoundaries{
+      1, 5, 10, 30, 60, 90, 120, 180, 240, 270, 300, 330, 360, 420, 600, 900};
+  return *b;
+}
+
+}  // namespace
+
+DeployMetrics::DeployMetrics(prometheus::Registry& registry)
+    : duration_(prometheus::BuildHistogram()
+                    .Name("shapin_deploy_duration_seconds")
+                    .Help("Time from Deploy/Rollback call to its result.")
+                    .Register(registry)),
+      deployments_(prometheus::BuildCounter()
+                       .Name("shapin_deployments_total")
+                       .Help("Deployments that ended, by result.")
+                       .Register(registry)),
+      rollbacks_(prometheus::BuildCounter()
+                     .Name("shapin_rollback_total")
+                     .Help("Rollbacks that ended, by result.")
+                     .Register(registry)),
+      signatures_(prometheus::BuildCounter()
+                      .Name("shapin_signature_verification_total")
+                      .Help("Signature verifications by status and reason.")
+                      .Register(registry)),
+      deployed_(prometheus::BuildGauge()
+                    .Name("shapin_deployed_image_info")
+                    .Help("1 for the image running in each environment.")
+                    .Register(registry)),
+      lead_time_(prometheus::BuildGauge()
+                     .Name("shapin_lead_time_seconds")
+                     .Help("Commit time to successful deploy, last deploy.")
+                     .Register(registry)),
+      digest_mismatches_(
+          prometheus::BuildCounter()
+              .Name("shapin_digest_mismatch_total")
+              .Help("SHA tags whose digest differed from the expected one "
+                    "(escalated).")
+              .Register(registry)) {
+  digest_mismatches_.Add({{"phase", "deploy"}});
+}
+
+void DeployMetrics::ObserveDeployment(absl::string_view environment,
+                                      absl::string_view kind,
+                                      absl::string_view result,
+                                      double seconds) {
+  const std::map<std::string, std::string> labels = {
+      {"environment", std::string(environment)},
+      {"kind", std::string(kind)},
+      {"result", std::string(result)}};
+  duration_.Add(labels, DeployBuckets()).Observe(seconds);
+  deployments_.Add(labels).Increment();
+  if (kind == "rollback") {
+    rollbacks_
+        .Add({{"environment", std::string(environment)},
+              {"result", std::string(result)}})
+        .Increment();
+  }
+}
+
+void DeployMetrics::CountSignature(absl::string_view status,
+                                   absl::string_view reason) {
+  signatures_
+      .Add({{"status", std::string(status)}, {"reason", std::string(reason)}})
+      .Increment();
+}
+
+void DeployMetrics::SetDeployedImage(const std::string& environment,
+                                     const std::string& git_sha,
+                                     const std::string& digest) {
+  absl::MutexLock lock(&mu_);
+  auto it = deployed_by_env_.find(environment);
+  if (it != deployed_by_env_.end()) deployed_.Remove(it->second);
+  prometheus::Gauge& g = deployed_.Add(
+      {{"environment", environment}, {"git_sha", git_sha}, {"digest", digest}});
+  g.Set(1);
+  deployed_by_env_[environment] = &g;
+}
+
+void DeployMetrics::SetLeadTime(const std::string& environment,
+                                double seconds) {
+  lead_time_.Add({{"environment", environment}}).Set(seconds);
+}
+
+void DeployMetrics::CountDigestMismatch() {
+  digest_mismatches_.Add({{"phase", "deploy"}}).Increment();
+}
+
+}  // namespace shapin::deploy

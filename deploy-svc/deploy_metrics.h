@@ -1,0 +1,56 @@
+// deploy-svc's Prometheus metrics.
+//
+//   shapin_deploy_duration_seconds{environment,kind,result}   histogram
+//   shapin_deployments_total{environment,kind,result}         counter
+//   shapin_rollback_total{environment,result}                 counter
+//   shapin_signature_verification_total{status,reason}        counter
+//   shapin_deployed_image_info{environment,git_sha,digest}    gauge = 1
+//   shapin_lead_time_seconds{environment}                     gauge
+//   shapin_digest_mismatch_total{phase}                       counter
+//
+// Deploy buckets are dense around the 300 s p95 target.
+#ifndef SHAPIN_DEPLOY_SVC_DEPLOY_METRICS_H_
+#define SHAPIN_DEPLOY_SVC_DEPLOY_METRICS_H_
+
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace shapin::deploy {
+
+class DeployMetrics {
+ public:
+  explicit DeployMetrics(prometheus::Registry& registry);
+
+  void ObserveDeployment(absl::string_view environment, absl::string_view kind,
+                         absl::string_view result, double seconds);
+  void CountSignature(absl::string_view status, absl::string_view reason);
+  // Replaces the environment's current-image series.
+  void SetDeployedImage(const std::string& environment,
+                        const std::string& git_sha, const std::string& digest);
+  void SetLeadTime(const std::string& environment, double seconds);
+  void CountDigestMismatch();
+
+ private:
+  prometheus::Family<prometheus::Histogram>& duration_;
+  prometheus::Family<prometheus::Counter>& deployments_;
+  prometheus::Family<prometheus::Counter>& rollbacks_;
+  prometheus::Family<prometheus::Counter>& signatures_;
+  prometheus::Family<prometheus::Gauge>& deployed_;
+  prometheus::Family<prometheus::Gauge>& lead_time_;
+  prometheus::Family<prometheus::Counter>& digest_mismatches_;
+  absl::Mutex mu_;
+  std::map<std::string, prometheus::Gauge*> deployed_by_env_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace shapin::deploy
+
+#endif  // SHAPIN_DEPLOY_SVC_DEPLOY_METRICS_H_

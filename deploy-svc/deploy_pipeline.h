@@ -1,0 +1,125 @@
+// DeployPipeline: Deploy and Rollback, from SHA to a verified rollout.
+//
+//   validate → environment lock → hold check → resolve in the canonical
+//   repository (HEAD; MISSING_TAG / POLICY_VIOLATION) → digest guard →
+//   signature (soft) → render SDL pinned to repository:sha@sha256:… →
+//   (dry_run stops here) → apply through the environment's target → poll the
+//   rollout → health and version checks → SUCCEEDED
+//
+// Every attempt past validation is recorded, failures included, with the
+// error code. One deployment at a time per environment (a PostgreSQL
+// advisory lock; a second caller gets ABORTED naming the running one).
+// Rollback redeploys a SHA from the rollback catalog — never building — and
+// holds the environment so the next automatic Deploy cannot undo it.
+#ifndef SHAPIN_DEPLOY_SVC_DEPLOY_PIPELINE_H_
+#define SHAPIN_DEPLOY_SVC_DEPLOY_PIPELINE_H_
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/config.h"
+#include "deploy-svc/deploy_metrics.h"
+#include "deploy-svc/deploy_policy.h"
+#include "deploy-svc/deploy_target.h"
+#include "deploy-svc/deployment_store.h"
+#include "deploy-svc/http_probe.h"
+#include "deploy-svc/image_resolver.h"
+#include "deploy-svc/signature_verifier.h"
+
+namespace shapin::deploy {
+
+// One configured environment, ready to deploy to.
+struct Environment {
+  EnvironmentConfig config = {};
+  std::string template_yaml = "";
+  DeployTarget* target = nullptr;  // not owned
+};
+
+struct DeployPipelineOptions {
+  std::string canonical_repository;
+  SignatureMode signature_mode = SignatureMode::kSoft;
+  // Between rollout observations.
+  absl::Duration poll_interval = absl::Seconds(2);
+  // Injectable for tests; default absl::SleepFor.
+  std::function<void(absl::Duration)> sleep = nullptr;
+};
+
+struct DeployArgs {
+  explicit DeployArgs(GitSha sha) : image_sha(std::move(sha)) {}
+  std::string environment = "";
+  GitSha image_sha;
+  std::string requested_by = "";
+  bool dry_run = false;
+  bool override_hold = false;
+  bool force = false;
+};
+
+struct ResolvedImageInfo {
+  explicit ResolvedImageInfo(Digest d) : digest(std::move(d)) {}
+  std::string repository;
+  Digest digest;
+  std::string image_ref;
+  std::optional<Digest> recorded_digest;
+  SignatureVerdict signature;
+};
+
+class DeployPipeline {
+ public:
+  // All references must outlive the pipeline.
+  DeployPipeline(DeploymentStore& store, ImageResolver& resolver,
+                 SignatureVerifier& verifier, HttpProbe& probe,
+                 DeployMetrics& metrics,
+                 std::map<std::string, Environment> environments,
+                 DeployPipelineOptions options);
+
+  // The resulting deployment, or the error (its FAILED record is kept;
+  // the message names the deployment id). Deploying the SHA that is
+  // already current is a successful no-op returning the current deployment,
+  // unless `force`.
+  absl::StatusOr<DeploymentRecord> Deploy(const DeployArgs& args);
+  // `image_sha` unset = the previous successful deployment.
+  absl::StatusOr<DeploymentRecord> Rollback(
+      const std::string& environment, const std::optional<GitSha>& image_sha,
+      const std::string& reason, const std::string& requested_by);
+  // Preflight without side effects.
+  absl::StatusOr<ResolvedImageInfo> Resolve(const GitSha& sha);
+  absl::StatusOr<HoldRecord> ReleaseHold(const std::string& environment,
+                                         const std::string& requested_by);
+  // INVALID_ARGUMENT naming the configured environments when unknown.
+  absl::StatusOr<const Environment*> FindEnvironment(
+      const std::string& environment) const;
+
+  const std::string& canonical_repository() const {
+    return options_.canonical_repository;
+  }
+
+ private:
+  struct Attempt;
+  absl::StatusOr<DeploymentRecord> RunLocked(const DeployArgs& args,
+                                             DeploymentKind kind,
+                                             const std::string& reason,
+                                             const Environment& env);
+  absl::Status Execute(Attempt& attempt);
+  absl::Status AwaitRollout(Attempt& attempt, const ApplyResult& applied,
+                            bool expect_change);
+  absl::StatusOr<Digest> CheckImage(const GitSha& sha, DeploymentKind kind,
+                                    std::optional<int64_t> deployment_id,
+                                    std::optional<absl::Time>* commit_time);
+  void Sleep(absl::Duration d) const;
+
+  DeploymentStore& store_;
+  ImageResolver& resolver_;
+  SignatureVerifier& verifier_;
+  HttpProbe& probe_;
+  DeployMetrics& metrics_;
+  const std::map<std::string, Environment> environments_;
+  const DeployPipelineOptions options_;
+};
+
+}  // namespace shapin::deploy
+
+#endif  // SHAPIN_DEPLOY_SVC_DEPLOY_PIPELINE_H_
