@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Starts a private stack (its own state dir under a temp dir, its own ports),
+# runs the node end-to-end tests against it, and always stops it.
+#
+#   tests/e2e/run.sh [test files...]     default: reflection.test.js first, then every other *.test.js
+#
+# Environment: SHAPIN_BUILD_DIR (where the service binaries are, default
+# <repo>/build); SHAPIN_E2E_KEEP=1 keeps the temp dir (logs, configs) after a run.
+# Exits with the tests' status. Everything is bounded by its own timeouts,
+# shorter than ctest's, because a killed run could not stop the stack.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+stack="$repo/scripts/stack"
+
+if [ ! -d "$here/node_modules/grpc-js-reflection-client" ] || [ ! -d "$here/node_modules/@grpc/grpc-js" ]; then
+  echo "e2e: npm test clients missing in $here/node_modules: run scripts/bootstrap" >&2
+  exit 1
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/shapin-e2e.XXXXXX")"
+export SHAPIN_STACK_DIR="$work/stack"
+
+show_logs() {
+  local f
+  for f in "$SHAPIN_STACK_DIR"/logs/*.log; do
+    [ -f "$f" ] || continue
+    echo "--- e2e: last lines of ${f##*/} ---"
+    tail -n 40 "$f"
+  done
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if ((rc != 0)); then
+    show_logs || true
+  fi
+  "$stack" down || rc=1
+  if [ "${SHAPIN_E2E_KEEP:-0}" = 1 ]; then
+    echo "e2e: kept $work"
+  else
+    rm -rf "$work"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "e2e: starting a private stack in $SHAPIN_STACK_DIR"
+"$stack" up
+set -a
+# shellcheck source=/dev/null
+. "$SHAPIN_STACK_DIR/env"
+set +a
+
+files=("$@")
+if ((${#files[@]} == 0)); then
+  # The smoke test wants the fresh, empty database: it runs first.
+  files=("$here/reflection.test.js")
+  for f in "$here"/*.test.js; do
+    [ "$f" = "$here/reflection.test.js" ] || files+=("$f")
+  done
+fi
+
+cd "$here"
+if node --help 2>/dev/null | grep -q -- '--test-concurrency'; then
+  timeout --signal=TERM 300 node --test --test-concurrency=1 "${files[@]}"
+else
+  # Older node (Debian 12's 18.x): one file at a time, in order.
+  rc=0
+  for f in "${files[@]}"; do
+    timeout --signal=TERM 300 node --test "$f" || rc=1
+  done
+  exit "$rc"
+fi
