@@ -180,6 +180,40 @@ const std::vector<KeySpec>& Keys() {
     add("build.build_args", [](std::string) {
       return ListField(&C::build, &BuildConfig::build_args);
     });
+    // The signature section lives inside `deploy`; small adapters reach it.
+    auto sig_string = [](std::string SignatureConfig::*field) {
+      return [field](Config& c, const RawValue& v) -> absl::Status {
+        if (v.is_list) return absl::InvalidArgumentError("expected a string");
+        c.deploy.signature.*field = v.scalar;
+        return absl::OkStatus();
+      };
+    };
+    auto sig_list = [](std::vector<std::string> SignatureConfig::*field) {
+      return [field](Config& c, const RawValue& v) -> absl::Status {
+        std::vector<std::string> items = v.list;
+        if (!v.is_list) {
+          items = absl::StrSplit(v.scalar, ',', absl::SkipWhitespace());
+          for (std::string& item : items) absl::StripAsciiWhitespace(&item);
+        }
+        c.deploy.signature.*field = std::move(items);
+        return absl::OkStatus();
+      };
+    };
+    k->push_back({"deploy.signature.mode", sig_string(&SignatureConfig::mode)});
+    k->push_back({"deploy.signature.public_key_files",
+                  sig_list(&SignatureConfig::public_key_files)});
+    k->push_back({"deploy.signature.fulcio_root_files",
+                  sig_list(&SignatureConfig::fulcio_root_files)});
+    k->push_back({"deploy.signature.rekor_key_files",
+                  sig_list(&SignatureConfig::rekor_key_files)});
+    k->push_back({"deploy.signature.trusted_root_file",
+                  sig_string(&SignatureConfig::trusted_root_file)});
+    k->push_back({"deploy.signature.identity_issuer",
+                  sig_string(&SignatureConfig::identity_issuer)});
+    k->push_back({"deploy.signature.identity_subject_regex",
+                  sig_string(&SignatureConfig::identity_subject_regex)});
+    k->push_back({"deploy.signature.allowed_builder_ids",
+                  sig_list(&SignatureConfig::allowed_builder_ids)});
     return k;
   }();
   return *keys;
@@ -374,6 +408,12 @@ absl::Status Validate(const Config& c) {
                     "must list at least one branch");
   }
   if (c.server.listen.empty()) return BadValue("server.listen", "is required");
+  if (c.deploy.signature.mode != "soft" &&
+      c.deploy.signature.mode != "enforce") {
+    return BadValue("deploy.signature.mode",
+                    absl::StrCat("expected soft or enforce, got \"",
+                                 c.deploy.signature.mode, "\""));
+  }
   for (const std::string& arg : c.build.build_args) {
     const size_t eq = arg.find('=');
     const absl::string_view name = absl::string_view(arg).substr(0, eq);

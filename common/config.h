@@ -89,8 +89,22 @@ struct EnvironmentConfig {
   std::map<std::string, std::string> settings;
 };
 
+// Deploy-time signature verification (deploy.signature.*). With nothing
+// configured every image is unverified with reason not_configured.
+struct SignatureConfig {
+  std::string mode = "soft";                  // soft | enforce
+  std::vector<std::string> public_key_files;  // cosign.pub (PEM)
+  std::vector<std::string> fulcio_root_files;
+  std::vector<std::string> rekor_key_files;
+  std::string trusted_root_file;  // Sigstore trusted_root.json
+  std::string identity_issuer;
+  std::string identity_subject_regex;
+  std::vector<std::string> allowed_builder_ids;
+};
+
 struct DeployConfig {
   std::map<std::string, EnvironmentConfig> environments;
+  SignatureConfig signature;
 };
 
 struct Config {

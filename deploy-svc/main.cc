@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "deploy-svc/adapters/akash_cli_target.h"
 #include "deploy-svc/adapters/akash_console_target.h"
+#include "deploy-svc/adapters/cosign_verifier.h"
 #include "deploy-svc/adapters/curl_http_probe.h"
 #include "deploy-svc/adapters/local_podman_target.h"
 #include "deploy-svc/adapters/postgres_deployment_store.h"
@@ -29,6 +30,64 @@ absl::StatusOr<std::string> ReadTemplate(const std::string& env,
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+absl::StatusOr<std::string> ReadKeyFile(absl::string_view key,
+                                        const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("configuration key ", key, ": cannot read ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The cosign verifier when any trust material is configured, else none
+// (images are then unverified with reason not_configured).
+absl::StatusOr<std::optional<signature::Verifier>> VerifierFromConfig(
+    const SignatureConfig& c) {
+  signature::TrustConfig trust;
+  auto read_all = [](absl::string_view key,
+                     const std::vector<std::string>& paths,
+                     std::vector<std::string>& out) -> absl::Status {
+    for (const std::string& path : paths) {
+      SHAPIN_ASSIGN_OR_RETURN(std::string pem, ReadKeyFile(key, path));
+      out.push_back(std::move(pem));
+    }
+    return absl::OkStatus();
+  };
+  SHAPIN_RETURN_IF_ERROR(read_all("deploy.signature.public_key_files",
+                                  c.public_key_files, trust.public_keys_pem));
+  SHAPIN_RETURN_IF_ERROR(read_all("deploy.signature.fulcio_root_files",
+                                  c.fulcio_root_files, trust.fulcio_roots_pem));
+  SHAPIN_RETURN_IF_ERROR(read_all("deploy.signature.rekor_key_files",
+                                  c.rekor_key_files,
+                                  trust.rekor_public_keys_pem));
+  if (!c.trusted_root_file.empty()) {
+    SHAPIN_ASSIGN_OR_RETURN(
+        trust.trusted_root_json,
+        ReadKeyFile("deploy.signature.trusted_root_file", c.trusted_root_file));
+  }
+  if (!c.identity_issuer.empty() || !c.identity_subject_regex.empty()) {
+    trust.identities.push_back({.issuer = c.identity_issuer,
+                                .subject = "",
+                                .subject_regex = c.identity_subject_regex});
+  }
+  trust.allowed_builder_ids = c.allowed_builder_ids;
+  if (trust.public_keys_pem.empty() && trust.fulcio_roots_pem.empty() &&
+      trust.trusted_root_json.empty()) {
+    return std::optional<signature::Verifier>();
+  }
+  absl::StatusOr<signature::TrustMaterial> material =
+      signature::TrustMaterial::Create(trust);
+  if (!material.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "configuration deploy.signature: ", material.status().message()));
+  }
+  return std::optional<signature::Verifier>(
+      signature::Verifier(std::move(*material)));
 }
 
 class DeployWiring : public ServiceWiring {
@@ -82,6 +141,14 @@ class DeployWiring : public ServiceWiring {
         RegistryOptionsFromConfig(c.registry, /*read_only=*/true));
     SHAPIN_ASSIGN_OR_RETURN(client_, registry::RegistryClient::Create(options));
     resolver_ = std::make_unique<RegistryImageResolver>(*client_);
+    SHAPIN_ASSIGN_OR_RETURN(std::optional<signature::Verifier> cosign,
+                            VerifierFromConfig(c.deploy.signature));
+    if (cosign) {
+      verifier_ =
+          std::make_unique<CosignVerifier>(*client_, std::move(*cosign));
+    } else {
+      verifier_ = std::make_unique<NotConfiguredVerifier>();
+    }
     std::map<std::string, Environment> environments;
     for (const auto& [name, env_config] : c.deploy.environments) {
       Environment env{.config = env_config};
@@ -97,10 +164,13 @@ class DeployWiring : public ServiceWiring {
       environments.emplace(name, std::move(env));
     }
     pipeline_ = std::make_unique<DeployPipeline>(
-        store_, *resolver_, verifier_, probe_, metrics_,
+        store_, *resolver_, *verifier_, probe_, metrics_,
         std::move(environments),
-        DeployPipelineOptions{.canonical_repository =
-                                  c.registry.canonical_repository});
+        DeployPipelineOptions{
+            .canonical_repository = c.registry.canonical_repository,
+            .signature_mode = c.deploy.signature.mode == "enforce"
+                                  ? SignatureMode::kEnforce
+                                  : SignatureMode::kSoft});
     service_ = std::make_unique<DeployServiceImpl>(store_, *pipeline_);
     return absl::OkStatus();
   }
@@ -109,7 +179,7 @@ class DeployWiring : public ServiceWiring {
   DeployMetrics metrics_;
   std::unique_ptr<registry::RegistryClient> client_;
   std::unique_ptr<RegistryImageResolver> resolver_;
-  NotConfiguredVerifier verifier_;
+  std::unique_ptr<SignatureVerifier> verifier_;
   CurlHttpProbe probe_;
   std::map<std::string, std::unique_ptr<DeployTarget>> targets_;
   std::unique_ptr<DeployPipeline> pipeline_;

@@ -1,0 +1,122 @@
+// CosignVerifier against a real docker-registry: images signed by the
+// project's cosign-compatible signer, read back through a read-only client.
+#include "deploy-svc/adapters/cosign_verifier.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/error_code.h"
+#include "common/registry/testing/oci_layout_builder.h"
+#include "common/registry/testing/registry_server.h"
+#include "common/signature/signer.h"
+#include "deploy-svc/deploy_policy.h"
+#include "gtest/gtest.h"
+
+namespace shapin::deploy {
+namespace {
+
+class CosignVerifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto reg = registry::testing::RegistryServer::Start();
+    ASSERT_TRUE(reg.ok()) << reg.status();
+    registry_ = std::move(reg).value();
+    auto writer = registry::RegistryClient::Create({});
+    ASSERT_TRUE(writer.ok());
+    writer_ = std::move(writer).value();
+    registry::RegistryClientOptions ro;
+    ro.read_only = true;
+    ro.retry.max_attempts = 1;
+    auto reader = registry::RegistryClient::Create(ro);
+    ASSERT_TRUE(reader.ok());
+    reader_ = std::move(reader).value();
+    repo_ = *ImageRef::Parse(absl::StrCat(registry_->host(), "/app"));
+    sha_ = *GitSha::Parse(std::string(40, 'c'));
+
+    const std::string dir = absl::StrCat("/tmp/shapin-cosign-", getpid());
+    auto layout = registry::testing::OciLayoutBuilder::Create(dir);
+    ASSERT_TRUE(layout.ok());
+    auto layer = layout->AddRandomBlob(512, 7);
+    auto image = layout->AddImage(std::vector<registry::Descriptor>{*layer});
+    ASSERT_TRUE(layout->WriteIndex({*image}).ok());
+    auto pushed = writer_->PushOciLayout(dir, repo_, {sha_->str()});
+    std::filesystem::remove_all(dir);
+    ASSERT_TRUE(pushed.ok()) << pushed.status();
+    digest_ = pushed->digest;
+
+    auto key = signature::PrivateKey::GenerateP256();
+    ASSERT_TRUE(key.ok());
+    key_ = std::make_unique<signature::PrivateKey>(std::move(*key));
+  }
+
+  std::unique_ptr<CosignVerifier> VerifierTrusting(
+      const signature::PrivateKey& key) {
+    signature::TrustConfig trust;
+    trust.public_keys_pem = {key.public_key().ToPem()};
+    auto material = signature::TrustMaterial::Create(trust);
+    EXPECT_TRUE(material.ok()) << material.status();
+    return std::make_unique<CosignVerifier>(
+        *reader_, signature::Verifier(std::move(*material)));
+  }
+
+  void Sign() {
+    signature::Signer signer(*key_);
+    auto layer = signer.SignImage(repo_.name(), *digest_);
+    ASSERT_TRUE(layer.ok()) << layer.status();
+    signature::RegistrySignatureStore store(writer_.get());
+    ASSERT_TRUE(store.PublishSignature(repo_, *digest_, *layer).ok());
+  }
+
+  ImageRef Pinned() {
+    return repo_.with_tag(sha_->str())->with_digest(*digest_);
+  }
+
+  std::unique_ptr<registry::testing::RegistryServer> registry_;
+  std::unique_ptr<registry::RegistryClient> writer_, reader_;
+  ImageRef repo_ = *ImageRef::Parse("localhost/x");
+  std::optional<GitSha> sha_;
+  std::optional<Digest> digest_;
+  std::unique_ptr<signature::PrivateKey> key_;
+};
+
+TEST_F(CosignVerifierTest, SignedImageIsVerified) {
+  Sign();
+  absl::StatusOr<SignatureVerdict> v =
+      VerifierTrusting(*key_)->Verify(Pinned(), *sha_);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->verified);
+  EXPECT_EQ(v->reason, "verified");
+}
+
+TEST_F(CosignVerifierTest, UnsignedAndWrongKeyAreUnverifiedWithTheirReason) {
+  absl::StatusOr<SignatureVerdict> unsigned_image =
+      VerifierTrusting(*key_)->Verify(Pinned(), *sha_);
+  ASSERT_TRUE(unsigned_image.ok()) << unsigned_image.status();
+  EXPECT_FALSE(unsigned_image->verified);
+  EXPECT_EQ(unsigned_image->reason, "no_signature");
+
+  Sign();
+  auto other = signature::PrivateKey::GenerateP256();
+  ASSERT_TRUE(other.ok());
+  absl::StatusOr<SignatureVerdict> wrong_key =
+      VerifierTrusting(*other)->Verify(Pinned(), *sha_);
+  ASSERT_TRUE(wrong_key.ok()) << wrong_key.status();
+  EXPECT_FALSE(wrong_key->verified);
+  EXPECT_EQ(wrong_key->reason, "key_mismatch");
+}
+
+TEST_F(CosignVerifierTest, UnreachableRegistryIsAVerifyToolError) {
+  Sign();
+  std::unique_ptr<CosignVerifier> verifier = VerifierTrusting(*key_);
+  ASSERT_TRUE(registry_->Stop().ok());
+  absl::StatusOr<SignatureVerdict> v = verifier->Verify(Pinned(), *sha_);
+  ASSERT_FALSE(v.ok());
+  // What the deploy makes of it: VERIFY_TOOL_ERROR, not "unverified".
+  absl::StatusOr<SignatureVerdict> decided =
+      ApplySignaturePolicy(v, SignatureMode::kSoft);
+  EXPECT_EQ(ErrorCodeOf(decided.status()), ErrorCode::kVerifyToolError);
+  EXPECT_EQ(decided.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace shapin::deploy
