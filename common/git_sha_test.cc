@@ -1,5 +1,7 @@
 #include "common/git_sha.h"
 
+#include "tests/support/status_matchers.h"
+
 #include <string>
 
 #include "absl/status/status.h"
@@ -13,19 +15,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Matches an absl::StatusOr<T> whose status has `code` and a message matching
-// `message_matcher` (the Debian 12 Abseil ships no status matchers).
-MATCHER_P2(
-    StatusIs, code, message_matcher,
-    absl::StrCat(negation ? "isn't" : "is", " a status with code ",
-                 absl::StatusCodeToString(code), " and a message that ",
-                 ::testing::DescribeMatcher<std::string>(message_matcher))) {
-  const absl::Status& status = arg.status();
-  *result_listener << "status is " << status;
-  return status.code() == code &&
-         ::testing::ExplainMatchResult(
-             message_matcher, std::string(status.message()), result_listener);
-}
+using ::shapin::testing::StatusIs;
 
 constexpr absl::string_view kSha = "3f2a9c0b1d4e5f60718293a4b5c6d7e8f9012345";
 

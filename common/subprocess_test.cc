@@ -1,5 +1,7 @@
 #include "common/subprocess.h"
 
+#include "tests/support/status_matchers.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -49,20 +51,8 @@ using ::testing::StartsWith;
 // would otherwise run, far above any scheduling noise.
 constexpr absl::Duration kPromptly = absl::Seconds(10);
 
-absl::Status StatusOf(const absl::Status& status) { return status; }
-template <typename T>
-absl::Status StatusOf(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
 
-MATCHER_P2(StatusIs, code, message_matcher,
-           absl::StrCat("has code ", absl::StatusCodeToString(code))) {
-  const absl::Status status = StatusOf(arg);
-  *result_listener << "status is " << status;
-  return status.code() == code &&
-         ::testing::ExplainMatchResult(
-             message_matcher, std::string(status.message()), result_listener);
-}
+using ::shapin::testing::StatusIs;
 
 SubprocessResult RunOrDie(const SubprocessOptions& options) {
   absl::StatusOr<SubprocessResult> result = RunSubprocess(options);

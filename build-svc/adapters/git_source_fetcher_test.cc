@@ -1,5 +1,7 @@
 #include "build-svc/adapters/git_source_fetcher.h"
 
+#include "tests/support/status_matchers.h"
+
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -29,19 +31,7 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// Matches an absl::StatusOr<T> whose status has `code` and a message matching
-// `message_matcher` (the Debian 12 Abseil ships no status matchers).
-MATCHER_P2(
-    StatusIs, code, message_matcher,
-    absl::StrCat(negation ? "isn't" : "is", " a status with code ",
-                 absl::StatusCodeToString(code), " and a message that ",
-                 ::testing::DescribeMatcher<std::string>(message_matcher))) {
-  const absl::Status& status = arg.status();
-  *result_listener << "status is " << status;
-  return status.code() == code &&
-         ::testing::ExplainMatchResult(
-             message_matcher, std::string(status.message()), result_listener);
-}
+using ::shapin::testing::StatusIs;
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path);

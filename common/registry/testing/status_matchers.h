@@ -7,43 +7,16 @@
 #ifndef SHAPIN_COMMON_REGISTRY_TESTING_STATUS_MATCHERS_H_
 #define SHAPIN_COMMON_REGISTRY_TESTING_STATUS_MATCHERS_H_
 
-#include <ostream>
-#include <string>
-
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
+#include "tests/support/status_matchers.h"
 
 namespace shapin::registry::testing {
 
-inline const absl::Status& GetStatus(const absl::Status& s) { return s; }
-template <typename T>
-const absl::Status& GetStatus(const absl::StatusOr<T>& s) {
-  return s.status();
-}
-
-MATCHER_P2(StatusIs, code, message_matcher,
-           absl::StrCat("has status code ", absl::StatusCodeToString(code))) {
-  const absl::Status& s = GetStatus(arg);
-  *result_listener << "status is " << s;
-  return s.code() == code &&
-         ::testing::Matches(message_matcher)(std::string(s.message()));
-}
-
-MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
-  if (!arg.ok()) {
-    *result_listener << "status is " << arg.status();
-    return false;
-  }
-  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
-}
-
-MATCHER(IsOk, "is OK") {
-  const absl::Status& s = GetStatus(arg);
-  *result_listener << "status is " << s;
-  return s.ok();
-}
+// One definition for the whole project (tests/support); the registry's tests
+// use it under this namespace.
+using ::shapin::testing::GetStatus;
+using ::shapin::testing::IsOk;
+using ::shapin::testing::IsOkAndHolds;
+using ::shapin::testing::StatusIs;
 
 }  // namespace shapin::registry::testing
 
