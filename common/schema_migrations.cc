@@ -118,6 +118,7 @@ CREATE TABLE deployments (
   target_ref        TEXT,
   endpoints         TEXT[] NOT NULL DEFAULT '{}',
   rendered_manifest TEXT,
+  rendered_tfvars   TEXT,
   requested_by      TEXT NOT NULL DEFAULT '',
   reason            TEXT NOT NULL DEFAULT '',
   dry_run           BOOLEAN NOT NULL DEFAULT false,

@@ -300,6 +300,7 @@ absl::Status DeployPipeline::Execute(Attempt& a) {
                                      .service = a.env.config.service,
                                      .image = pinned,
                                      .env = ImageEnv(pinned)}));
+  SHAPIN_ASSIGN_OR_RETURN(r.rendered_tfvars, RenderTfvars(pinned));
   SHAPIN_RETURN_IF_ERROR(store_.Update(r));
   if (r.dry_run) return absl::OkStatus();
 

@@ -354,6 +354,12 @@ TEST_F(DeployPipelineTest, DryRunRendersAndAppliesNothing) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_TRUE(d->dry_run);
   EXPECT_THAT(d->rendered_manifest, HasSubstr(a.str()));
+  EXPECT_THAT(d->rendered_tfvars, ::testing::ContainsRegex(absl::StrCat(
+                                      "image_digest +=  *\"", a.str(), "\"")));
+  EXPECT_THAT(d->rendered_tfvars, ::testing::ContainsRegex(absl::StrCat(
+                                      "image_sha +=  *\"", kA, "\"")));
+  EXPECT_EQ(store_->GetDeployment(d->deployment_id)->rendered_tfvars,
+            d->rendered_tfvars);
   EXPECT_EQ(CountPuts(), 0);
   EXPECT_EQ(store_->GetCurrent("production").status().code(),
             absl::StatusCode::kNotFound);

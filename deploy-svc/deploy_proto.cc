@@ -44,6 +44,7 @@ v1::Deployment ToProto(const DeploymentRecord& d) {
   out.set_target_ref(d.target_ref);
   for (const std::string& e : d.endpoints) out.add_endpoints(e);
   out.set_rendered_manifest(d.rendered_manifest);
+  out.set_rendered_tfvars(d.rendered_tfvars);
   out.set_requested_by(d.requested_by);
   out.set_reason(d.reason);
   out.set_dry_run(d.dry_run);

@@ -48,6 +48,7 @@ struct DeploymentRecord {
   std::string target_ref;
   std::vector<std::string> endpoints;
   std::string rendered_manifest;
+  std::string rendered_tfvars;
   std::string requested_by;
   std::string reason;
   bool dry_run = false;

@@ -16,7 +16,7 @@ constexpr char kColumns[] =
     " target_ref, array_to_json(endpoints)::text, rendered_manifest,"
     " requested_by, reason, dry_run, extract(epoch from created_at),"
     " extract(epoch from started_at), extract(epoch from finished_at),"
-    " duration_seconds";
+    " duration_seconds, rendered_tfvars";
 
 // endpoints arrive as a JSON array (array_to_json), so text with any
 // characters survives the trip.
@@ -62,6 +62,7 @@ absl::StatusOr<DeploymentRecord> FromRow(const pqxx::row& row) {
   d.started_at = OptionalTimeColumn(row, 22);
   d.finished_at = OptionalTimeColumn(row, 23);
   d.duration_seconds = OptionalDoubleColumn(row, 24);
+  d.rendered_tfvars = TextColumn(row, 25);
   return d;
 }
 
@@ -221,7 +222,7 @@ absl::Status PostgresDeploymentStore::Update(const DeploymentRecord& d) {
         " signature_reason = $8, provenance_status = $9, target_ref = $10,"
         " endpoints = $11::text[], rendered_manifest = $12,"
         " started_at = to_timestamp($13), finished_at = to_timestamp($14),"
-        " duration_seconds = $15"
+        " duration_seconds = $15, rendered_tfvars = $16"
         " WHERE deployment_id = $1 RETURNING deployment_id",
         d.deployment_id, std::string(DeploymentStateName(d.state)),
         d.digest ? std::optional(d.digest->str()) : std::nullopt,
@@ -230,7 +231,8 @@ absl::Status PostgresDeploymentStore::Update(const DeploymentRecord& d) {
         Nullable(d.signature_reason), Nullable(d.provenance_status),
         Nullable(d.target_ref), TextArray(d.endpoints),
         Nullable(d.rendered_manifest), EpochSeconds(d.started_at),
-        EpochSeconds(d.finished_at), d.duration_seconds);
+        EpochSeconds(d.finished_at), d.duration_seconds,
+        Nullable(d.rendered_tfvars));
     if (r.empty()) {
       return absl::NotFoundError(
           absl::StrCat("deployment ", d.deployment_id, " not found"));
