@@ -93,6 +93,10 @@ TEST(ConfigTest, InvalidConfigurationsNameTheKey) {
       {"no protected branch", "build:\n  protected_branches: []\n", kDb,
        "build.protected_branches: must list at least one branch"},
       {"not yaml", "server: [unclosed", kDb, "not valid YAML"},
+      {"build arg without =", "build:\n  build_args: [BASE_IMAGE]\n", kDb,
+       "build.build_args: expected NAME=value"},
+      {"build arg GIT_SHA", "build:\n  build_args: [GIT_SHA=x]\n", kDb,
+       "GIT_SHA is set by build-svc"},
       {"bad env",
        "",
        {{"SHAPIN_DATABASE_URL", "x"}, {"SHAPIN_BUILD_WORKERS", "two"}},
@@ -105,6 +109,57 @@ TEST(ConfigTest, InvalidConfigurationsNameTheKey) {
     ASSERT_FALSE(config.ok());
     EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(config.status().message()), HasSubstr(c.message));
+  }
+}
+
+TEST(ConfigTest, DeployEnvironments) {
+  const char* yaml = R"(
+deploy:
+  environments:
+    production:
+      target: akash-console
+      service: web
+      health_url: https://api.example/healthz
+      rollout_timeout: 4m
+      settings:
+        dseq: "1234"
+        api_key_env: AKASH_API_KEY
+    local:
+      target: local
+)";
+  absl::StatusOr<Config> c = LoadConfigFromText(Service::kDeploy, yaml, kDb);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->deploy.environments.size(), 2u);
+  const EnvironmentConfig& prod = c->deploy.environments.at("production");
+  EXPECT_EQ(prod.target, "akash-console");
+  EXPECT_EQ(prod.service, "web");
+  EXPECT_EQ(prod.rollout_timeout, absl::Minutes(4));
+  EXPECT_EQ(prod.settings.at("dseq"), "1234");
+  EXPECT_EQ(c->deploy.environments.at("local").template_file,
+            "deploy/akash/pay2slay-api.sdl.yaml");
+
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  for (Case bad : {
+           Case{"deploy:\n  environments:\n    prod:\n      target: k8s\n",
+                "deploy.environments.prod.target: unknown target \"k8s\""},
+           Case{
+               "deploy:\n  environments:\n    prod:\n      colour: red\n",
+               "unknown configuration key \"deploy.environments.prod.colour\""},
+           Case{"deploy:\n  environments:\n    Prod:\n      target: local\n",
+                "deploy.environments.Prod: environment names"},
+           Case{"deploy:\n  environments:\n    p:\n      rollout_timeout: x\n",
+                "deploy.environments.p.rollout_timeout: expected a duration"},
+           Case{"deploy:\n  nothing: 1\n",
+                "unknown configuration key \"deploy.nothing\""},
+       }) {
+    SCOPED_TRACE(bad.yaml);
+    absl::StatusOr<Config> c2 =
+        LoadConfigFromText(Service::kDeploy, bad.yaml, kDb);
+    ASSERT_FALSE(c2.ok());
+    EXPECT_THAT(std::string(c2.status().message()), HasSubstr(bad.message));
   }
 }
 
