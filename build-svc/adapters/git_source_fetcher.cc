@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "build-svc/adapters/tool_failure_reason.h"
 #include "common/error_code.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
@@ -25,38 +26,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// How much of git's output goes into an error message.
-constexpr size_t kReasonMaxLines = 8;
-constexpr size_t kReasonMaxBytes = 1500;
-
-// The last non-empty lines of `output`, joined with "; " so the reason stays
-// on one line in logs and status messages.
-std::string Tail(absl::string_view output) {
-  std::vector<absl::string_view> lines;
-  for (absl::string_view line :
-       absl::StrSplit(output, absl::ByAnyChar("\r\n"))) {
-    line = absl::StripAsciiWhitespace(line);
-    if (!line.empty()) lines.push_back(line);
-  }
-  if (lines.size() > kReasonMaxLines) {
-    lines.erase(lines.begin(), lines.end() - kReasonMaxLines);
-  }
-  std::string tail = absl::StrJoin(lines, "; ");
-  if (tail.size() > kReasonMaxBytes) {
-    tail = absl::StrCat("…", tail.substr(tail.size() - kReasonMaxBytes));
-  }
-  return tail;
-}
-
 std::string ReasonOf(const SubprocessResult& result) {
-  std::string reason = Tail(result.stderr_data);
-  if (reason.empty()) reason = Tail(result.stdout_data);
-  if (reason.empty()) {
-    reason = result.term_signal != 0
-                 ? absl::StrCat("killed by signal ", result.term_signal)
-                 : absl::StrCat("exit code ", result.exit_code);
-  }
-  return reason;
+  return ToolFailureReason(result);
 }
 
 // "https://user:token@host/x" → "https://***@host/x": URLs end up in errors
