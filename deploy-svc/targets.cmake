@@ -20,6 +20,7 @@ target_compile_definitions(deploy_sdl_renderer_test PRIVATE
 
 # --- apply targets (adapters) -------------------------------------------------
 add_library(shapin_deploy_targets STATIC
+  ${_DEPLOY_DIR}/adapters/akash_json.cc
   ${_DEPLOY_DIR}/adapters/akash_console_target.cc
   ${_DEPLOY_DIR}/adapters/akash_cli_target.cc
   ${_DEPLOY_DIR}/adapters/local_podman_target.cc)

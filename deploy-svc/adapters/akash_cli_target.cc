@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
+#include "deploy-svc/adapters/akash_json.h"
 #include "nlohmann/json.hpp"
 
 namespace shapin::deploy {
@@ -83,28 +84,6 @@ absl::StatusOr<json> ParseJson(absl::string_view text, absl::string_view what) {
                                     ": output is not JSON: ", Shorten(text)));
   }
   return doc;
-}
-
-const json* Field(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
-}
-
-std::string StringField(const json& j, const char* key) {
-  const json* f = Field(j, key);
-  return f != nullptr && f->is_string() ? f->get<std::string>() : "";
-}
-
-// Numbers come as JSON numbers or as strings (Cosmos encodes 64-bit
-// integers as strings).
-double NumberField(const json& j, const char* key) {
-  const json* f = Field(j, key);
-  if (f == nullptr) return 0;
-  if (f->is_number()) return f->get<double>();
-  double d = 0;
-  if (f->is_string() && absl::SimpleAtod(f->get<std::string>(), &d)) return d;
-  return 0;
 }
 
 void Append(std::vector<std::string>& args, const char* flag,

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/registry/curl_transport.h"
 #include "common/status_macros.h"
+#include "deploy-svc/adapters/akash_json.h"
 #include "nlohmann/json.hpp"
 
 namespace shapin::deploy {
@@ -94,28 +95,6 @@ absl::StatusOr<ConsoleSettings> ParseSettings(const TargetSettings& settings) {
     out.deposit = deposit;
   }
   return out;
-}
-
-// --- reading responses ---------------------------------------------------
-
-const json* Field(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
-}
-
-std::string StringField(const json& j, const char* key) {
-  const json* f = Field(j, key);
-  return f != nullptr && f->is_string() ? f->get<std::string>() : "";
-}
-
-double NumberField(const json& j, const char* key) {
-  const json* f = Field(j, key);
-  if (f == nullptr) return 0;
-  if (f->is_number()) return f->get<double>();
-  double d = 0;
-  if (f->is_string() && absl::SimpleAtod(f->get<std::string>(), &d)) return d;
-  return 0;
 }
 
 absl::StatusOr<json> ParseData(absl::string_view body, absl::string_view what) {
