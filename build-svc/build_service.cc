@@ -2,6 +2,7 @@
 
 #include "absl/time/clock.h"
 #include "build-svc/build_proto.h"
+#include "common/auth/call_auth.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/proto_time.h"
@@ -44,6 +45,8 @@ absl::StatusOr<BuildRecord> BuildServiceImpl::AwaitTerminal(
 grpc::Status BuildServiceImpl::SubmitBuild(
     grpc::ServerContext* context, const v1::SubmitBuildRequest* request,
     v1::Build* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   SubmitFields fields;
   fields.git_sha = request->git_sha();
   fields.branch = request->branch();
@@ -51,7 +54,13 @@ grpc::Status BuildServiceImpl::SubmitBuild(
   fields.dockerfile = request->dockerfile();
   fields.context = request->context();
   fields.rebuild = request->rebuild();
-  fields.requested_by = request->requested_by();
+  // Who asked is whoever authenticated; the request's field is not trusted.
+  if (absl::Status s = CheckTextField("requested_by", request->requested_by(),
+                                      kMaxRequestedByBytes);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  fields.requested_by = caller->name;
   absl::StatusOr<NewBuild> submission = ParseSubmission(fields, policy_);
   if (!submission.ok()) return ToGrpcStatus(submission.status());
   absl::StatusOr<BuildRecord> build = store_.Enqueue(*submission);
@@ -70,9 +79,11 @@ grpc::Status BuildServiceImpl::SubmitBuild(
   return grpc::Status::OK;
 }
 
-grpc::Status BuildServiceImpl::GetBuild(grpc::ServerContext*,
+grpc::Status BuildServiceImpl::GetBuild(grpc::ServerContext* context,
                                         const v1::GetBuildRequest* request,
                                         v1::Build* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<int64_t> id = ParseIdField("build_id", request->build_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
   absl::StatusOr<BuildRecord> build = store_.GetBuild(*id);
@@ -84,6 +95,8 @@ grpc::Status BuildServiceImpl::GetBuild(grpc::ServerContext*,
 grpc::Status BuildServiceImpl::WatchBuild(
     grpc::ServerContext* context, const v1::WatchBuildRequest* request,
     grpc::ServerWriter<v1::BuildEvent>* writer) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<int64_t> id = ParseIdField("build_id", request->build_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
   int last_seq = 0;
@@ -124,14 +137,22 @@ grpc::Status BuildServiceImpl::WatchBuild(
   }
 }
 
-grpc::Status BuildServiceImpl::ListBuilds(grpc::ServerContext*,
+grpc::Status BuildServiceImpl::ListBuilds(grpc::ServerContext* context,
                                           const v1::ListBuildsRequest* request,
                                           v1::ListBuildsResponse* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   BuildFilter filter;
   if (!request->git_sha().empty()) {
     absl::StatusOr<GitSha> sha = ParseShaField("git_sha", request->git_sha());
     if (!sha.ok()) return ToGrpcStatus(sha.status());
     filter.git_sha = *sha;
+  }
+  for (absl::Status s :
+       {CheckTextField("branch", request->branch(), kMaxBranchBytes),
+        CheckTextField("page_token", request->page_token(),
+                       kMaxPageTokenBytes)}) {
+    if (!s.ok()) return ToGrpcStatus(s);
   }
   filter.branch = request->branch();
   absl::StatusOr<PageRequest> page =
@@ -146,22 +167,30 @@ grpc::Status BuildServiceImpl::ListBuilds(grpc::ServerContext*,
 }
 
 grpc::Status BuildServiceImpl::CancelBuild(
-    grpc::ServerContext*, const v1::CancelBuildRequest* request,
+    grpc::ServerContext* context, const v1::CancelBuildRequest* request,
     v1::Build* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<int64_t> id = ParseIdField("build_id", request->build_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
-  absl::StatusOr<BuildRecord> build =
-      store_.RequestCancel(*id, request->requested_by());
+  if (absl::Status s = CheckTextField("requested_by", request->requested_by(),
+                                      kMaxRequestedByBytes);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<BuildRecord> build = store_.RequestCancel(*id, caller->name);
   if (!build.ok()) return ToGrpcStatus(build.status());
   LogInfo("build_cancel_requested",
-          {{"build_id", *id}, {"requested_by", request->requested_by()}});
+          {{"build_id", *id}, {"requested_by", caller->name}});
   *response = ToProto(*build);
   return grpc::Status::OK;
 }
 
-grpc::Status BuildServiceImpl::GetImage(grpc::ServerContext*,
+grpc::Status BuildServiceImpl::GetImage(grpc::ServerContext* context,
                                         const v1::GetImageRequest* request,
                                         v1::Image* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<GitSha> sha = ParseShaField("git_sha", request->git_sha());
   if (!sha.ok()) return ToGrpcStatus(sha.status());
   const RepositoryType type =

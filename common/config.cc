@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -100,6 +101,20 @@ Setter ListField(Section Config::*section,
   };
 }
 
+template <typename Section>
+Setter BoolField(Section Config::*section, bool Section::*field,
+                 std::string key) {
+  return [=](Config& c, const RawValue& v) -> absl::Status {
+    const std::string text = absl::AsciiStrToLower(v.scalar);
+    if (!v.is_list && (text == "true" || text == "false")) {
+      (c.*section).*field = text == "true";
+      return absl::OkStatus();
+    }
+    return BadValue(
+        key, absl::StrCat("expected true or false, got \"", v.scalar, "\""));
+  };
+}
+
 Setter LogLevelField(std::string key) {
   return [=](Config& c, const RawValue& v) -> absl::Status {
     if (v.is_list || !ParseLogLevel(v.scalar, &c.log.level)) {
@@ -126,6 +141,26 @@ const std::vector<KeySpec>& Keys() {
     });
     add("server.shutdown_grace", [](std::string p) {
       return DurationField(&C::server, &ServerConfig::shutdown_grace, p);
+    });
+    // server.tls.* lives one level down; small adapters reach it.
+    auto tls_string = [](std::string ServerTlsConfig::*field) {
+      return [field](Config& c, const RawValue& v) -> absl::Status {
+        if (v.is_list) return absl::InvalidArgumentError("expected a string");
+        c.server.tls.*field = v.scalar;
+        return absl::OkStatus();
+      };
+    };
+    k->push_back(
+        {"server.tls.cert_file", tls_string(&ServerTlsConfig::cert_file)});
+    k->push_back(
+        {"server.tls.key_file", tls_string(&ServerTlsConfig::key_file)});
+    k->push_back({"server.tls.client_ca_file",
+                  tls_string(&ServerTlsConfig::client_ca_file)});
+    add("auth.tokens_file", [](std::string p) {
+      return StringField(&C::auth, &AuthConfig::tokens_file, p);
+    });
+    add("auth.required", [](std::string p) {
+      return BoolField(&C::auth, &AuthConfig::required, p);
     });
     add("log.level", [](std::string p) { return LogLevelField(p); });
     add("database.url", [](std::string p) {
@@ -180,6 +215,15 @@ const std::vector<KeySpec>& Keys() {
     add("build.build_args", [](std::string) {
       return ListField(&C::build, &BuildConfig::build_args);
     });
+    add("build.signing.key_file", [](std::string p) {
+      return StringField(&C::build, &BuildConfig::signing_key_file, p);
+    });
+    add("build.signing.builder_id", [](std::string p) {
+      return StringField(&C::build, &BuildConfig::signing_builder_id, p);
+    });
+    add("build.sbom_path", [](std::string p) {
+      return StringField(&C::build, &BuildConfig::sbom_path, p);
+    });
     // The signature section lives inside `deploy`; small adapters reach it.
     auto sig_string = [](std::string SignatureConfig::*field) {
       return [field](Config& c, const RawValue& v) -> absl::Status {
@@ -214,6 +258,33 @@ const std::vector<KeySpec>& Keys() {
                   sig_string(&SignatureConfig::identity_subject_regex)});
     k->push_back({"deploy.signature.allowed_builder_ids",
                   sig_list(&SignatureConfig::allowed_builder_ids)});
+    auto akash_string = [](std::string AkashConfig::*field) {
+      return [field](Config& c, const RawValue& v) -> absl::Status {
+        if (v.is_list) return absl::InvalidArgumentError("expected a string");
+        c.deploy.akash.*field = v.scalar;
+        return absl::OkStatus();
+      };
+    };
+    k->push_back(
+        {"deploy.akash.console_url", akash_string(&AkashConfig::console_url)});
+    k->push_back({"deploy.akash.console_api_key_env",
+                  akash_string(&AkashConfig::console_api_key_env)});
+    k->push_back({"deploy.akash.console_ca_file",
+                  akash_string(&AkashConfig::console_ca_file)});
+    k->push_back(
+        {"deploy.akash.cli_binary", akash_string(&AkashConfig::cli_binary)});
+    add("deploy.signature.coverage_window", [](std::string p) -> Setter {
+      return [p](Config& c, const RawValue& v) -> absl::Status {
+        int n = 0;
+        if (v.is_list || !absl::SimpleAtoi(v.scalar, &n) || n < 1 || n > 1000) {
+          return BadValue(p, absl::StrCat("expected an integer between 1 and "
+                                          "1000, got \"",
+                                          v.scalar, "\""));
+        }
+        c.deploy.signature.coverage_window = n;
+        return absl::OkStatus();
+      };
+    });
     return k;
   }();
   return *keys;
@@ -408,11 +479,28 @@ absl::Status Validate(const Config& c) {
                     "must list at least one branch");
   }
   if (c.server.listen.empty()) return BadValue("server.listen", "is required");
+  if (c.server.tls.cert_file.empty() != c.server.tls.key_file.empty()) {
+    return BadValue("server.tls.key_file",
+                    "server.tls.cert_file and server.tls.key_file go together");
+  }
+  if (!c.server.tls.client_ca_file.empty() && c.server.tls.cert_file.empty()) {
+    return BadValue("server.tls.client_ca_file",
+                    "needs server.tls.cert_file and server.tls.key_file");
+  }
   if (c.deploy.signature.mode != "soft" &&
       c.deploy.signature.mode != "enforce") {
     return BadValue("deploy.signature.mode",
                     absl::StrCat("expected soft or enforce, got \"",
                                  c.deploy.signature.mode, "\""));
+  }
+  if (!c.build.sbom_path.empty()) {
+    const std::filesystem::path sbom =
+        std::filesystem::path(c.build.sbom_path).lexically_normal();
+    if (sbom.is_absolute() || *sbom.begin() == "..") {
+      return BadValue("build.sbom_path",
+                      "must be a path inside the source checkout (relative, "
+                      "no \"..\")");
+    }
   }
   for (const std::string& arg : c.build.build_args) {
     const size_t eq = arg.find('=');

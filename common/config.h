@@ -29,10 +29,24 @@ namespace shapin {
 
 enum class Service { kBuild, kDeploy };
 
+// TLS of the gRPC listener (server.tls.*); no cert_file = plaintext.
+struct ServerTlsConfig {
+  std::string cert_file;       // PEM certificate chain
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // PEM CAs for mTLS client certificates
+};
+
 struct ServerConfig {
   std::string listen;          // gRPC host:port (port 0 picks a free one)
   std::string metrics_listen;  // Prometheus host:port
   absl::Duration shutdown_grace = absl::Seconds(10);
+  ServerTlsConfig tls;
+};
+
+// Who may call (auth.*): see common/auth/identity_registry.h for the file.
+struct AuthConfig {
+  std::string tokens_file;
+  bool required = true;  // false only for development: calls unauthenticated
 };
 
 struct LogConfig {
@@ -69,6 +83,13 @@ struct BuildConfig {
   // NAME=value build arguments passed to every build (e.g. the base image,
   // pinned by digest). GIT_SHA is always passed and cannot be set here.
   std::vector<std::string> build_args;
+  // Signing of published images (build.signing.*): an unencrypted PKCS#8
+  // ECDSA P-256 PEM; empty = images are not signed.
+  std::string signing_key_file;
+  std::string signing_builder_id =
+      "https://github.com/mconstant/shapin/build-svc@v1";
+  // An SBOM inside the checkout (relative path) attested when present.
+  std::string sbom_path;
 };
 
 // One deploy environment (deploy.environments.<name>).
@@ -100,15 +121,29 @@ struct SignatureConfig {
   std::string identity_issuer;
   std::string identity_subject_regex;
   std::vector<std::string> allowed_builder_ids;
+  // shapin_signed_deployments_ratio looks at this many distinct SHAs.
+  int coverage_window = 20;
+};
+
+// How deploy-svc reaches Akash (deploy.akash.*), shared by every environment
+// of that target; per-environment details (dseq, provider, key name) are in
+// deploy.environments.<name>.settings. Secrets are named, never written here.
+struct AkashConfig {
+  std::string console_url = "https://console-api.akash.network";
+  std::string console_api_key_env = "AKASH_CONSOLE_API_KEY";
+  std::string console_ca_file;  // PEM bundle; empty = system default
+  std::string cli_binary = "provider-services";
 };
 
 struct DeployConfig {
   std::map<std::string, EnvironmentConfig> environments;
   SignatureConfig signature;
+  AkashConfig akash;
 };
 
 struct Config {
   ServerConfig server;
+  AuthConfig auth;
   LogConfig log;
   DatabaseConfig database;
   RegistryConfig registry;

@@ -97,6 +97,13 @@ TEST(ConfigTest, InvalidConfigurationsNameTheKey) {
        "build.build_args: expected NAME=value"},
       {"build arg GIT_SHA", "build:\n  build_args: [GIT_SHA=x]\n", kDb,
        "GIT_SHA is set by build-svc"},
+      {"sbom outside the checkout", "build:\n  sbom_path: a/../../sbom.json\n",
+       kDb, "build.sbom_path: must be a path inside the source checkout"},
+      {"absolute sbom", "build:\n  sbom_path: /etc/sbom.json\n", kDb,
+       "build.sbom_path: must be a path inside the source checkout"},
+      {"coverage window zero",
+       "deploy:\n  signature:\n    coverage_window: 0\n", kDb,
+       "deploy.signature.coverage_window: expected an integer between 1"},
       {"bad env",
        "",
        {{"SHAPIN_DATABASE_URL", "x"}, {"SHAPIN_BUILD_WORKERS", "two"}},
@@ -161,6 +168,81 @@ deploy:
     ASSERT_FALSE(c2.ok());
     EXPECT_THAT(std::string(c2.status().message()), HasSubstr(bad.message));
   }
+}
+
+TEST(ConfigTest, SigningKeys) {
+  absl::StatusOr<Config> defaults =
+      LoadConfigFromText(Service::kBuild, "", kDb);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->build.signing_key_file, "");
+  EXPECT_EQ(defaults->build.signing_builder_id,
+            "https://github.com/mconstant/shapin/build-svc@v1");
+  EXPECT_EQ(defaults->deploy.signature.coverage_window, 20);
+  const char* yaml = R"(
+build:
+  signing:
+    key_file: /run/secrets/signing.key
+    builder_id: https://example.com/builder@v2
+  sbom_path: dist/sbom.spdx.json
+deploy:
+  signature:
+    coverage_window: 50
+)";
+  absl::StatusOr<Config> c = LoadConfigFromText(Service::kBuild, yaml, kDb);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->build.signing_key_file, "/run/secrets/signing.key");
+  EXPECT_EQ(c->build.signing_builder_id, "https://example.com/builder@v2");
+  EXPECT_EQ(c->build.sbom_path, "dist/sbom.spdx.json");
+  EXPECT_EQ(c->deploy.signature.coverage_window, 50);
+}
+
+TEST(ConfigTest, AuthTlsAndAkashConnection) {
+  absl::StatusOr<Config> defaults =
+      LoadConfigFromText(Service::kDeploy, "", kDb);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_TRUE(defaults->auth.required);
+  EXPECT_EQ(defaults->deploy.akash.console_url,
+            "https://console-api.akash.network");
+  EXPECT_EQ(defaults->deploy.akash.console_api_key_env,
+            "AKASH_CONSOLE_API_KEY");
+  EXPECT_EQ(defaults->deploy.akash.cli_binary, "provider-services");
+  const char* yaml = R"(
+server:
+  tls:
+    cert_file: /etc/shapin/server.pem
+    key_file: /etc/shapin/server.key
+    client_ca_file: /etc/shapin/clients.pem
+auth:
+  tokens_file: /etc/shapin/tokens.yaml
+  required: false
+deploy:
+  akash:
+    console_url: https://console.example
+    console_api_key_env: MY_AKASH_KEY
+    console_ca_file: /etc/ssl/akash.pem
+    cli_binary: /opt/akash/provider-services
+)";
+  absl::StatusOr<Config> c = LoadConfigFromText(Service::kDeploy, yaml, kDb);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server.tls.cert_file, "/etc/shapin/server.pem");
+  EXPECT_EQ(c->server.tls.client_ca_file, "/etc/shapin/clients.pem");
+  EXPECT_EQ(c->auth.tokens_file, "/etc/shapin/tokens.yaml");
+  EXPECT_FALSE(c->auth.required);
+  EXPECT_EQ(c->deploy.akash.console_url, "https://console.example");
+  EXPECT_EQ(c->deploy.akash.console_api_key_env, "MY_AKASH_KEY");
+  EXPECT_EQ(c->deploy.akash.console_ca_file, "/etc/ssl/akash.pem");
+  EXPECT_EQ(c->deploy.akash.cli_binary, "/opt/akash/provider-services");
+
+  // A certificate without its key (or a client CA without both) is refused.
+  absl::StatusOr<Config> half = LoadConfigFromText(
+      Service::kDeploy, "server:\n  tls:\n    cert_file: /a.pem\n", kDb);
+  EXPECT_EQ(half.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(half.status().message()),
+              HasSubstr("server.tls.key_file"));
+  absl::StatusOr<Config> ca_only = LoadConfigFromText(
+      Service::kDeploy, "server:\n  tls:\n    client_ca_file: /c.pem\n", kDb);
+  EXPECT_THAT(std::string(ca_only.status().message()),
+              HasSubstr("server.tls.client_ca_file"));
 }
 
 TEST(ConfigTest, MissingFileIsNotFoundNamingThePath) {

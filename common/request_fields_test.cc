@@ -1,5 +1,8 @@
 #include "common/request_fields.h"
 
+#include <string>
+#include <vector>
+
 #include "common/error_code.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -41,4 +44,33 @@ TEST(RequestFieldsTest, IdsArePositiveNumbers) {
 }
 
 }  // namespace
+TEST(RequestFieldsTest, TextFieldsAreBoundedAndFreeOfControlCharacters) {
+  EXPECT_TRUE(CheckTextField("reason", std::string(1024, 'x'), 1024).ok());
+  EXPECT_TRUE(CheckTextField("reason", "", 1024).ok());
+  struct Case {
+    std::string value;
+    std::string want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {std::string(1025, 'x'), "reason: at most 1024 bytes, got 1025"},
+           {"two\nlines", "reason: must not contain control characters"},
+           {"tab\there", "reason: must not contain control characters"},
+           {std::string("nul\0x", 5), "reason: must not contain control"},
+       }) {
+    SCOPED_TRACE(c.want);
+    absl::Status s = CheckTextField("reason", c.value, 1024);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(s.message()), HasSubstr(c.want));
+  }
+}
+
+TEST(RequestFieldsTest, OversizedIdIsRefusedNamingTheField) {
+  absl::StatusOr<int64_t> id =
+      ParseIdField("build_id", std::string(10000, '1'));
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(id.status().message()),
+              StartsWith("build_id: at most 20 bytes"));
+}
+
 }  // namespace shapin

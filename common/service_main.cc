@@ -1,12 +1,15 @@
 #include "common/service_main.h"
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/metrics_exposer.h"
 #include "common/schema_migrations.h"
+#include "common/status_macros.h"
 
 namespace shapin {
 namespace {
@@ -20,6 +23,66 @@ void PrintUsage(absl::string_view program) {
   std::cout << "usage: " << program << " [--config FILE]\n\n"
             << "Configuration keys and their SHAPIN_* environment overrides "
                "are listed in docs/configuration.md.\n";
+}
+
+absl::StatusOr<std::string> ReadPemFile(absl::string_view key,
+                                        const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("configuration key ", key, ": ", path, " cannot be read"));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// The identities of auth.tokens_file; with auth.required, at least one.
+absl::StatusOr<std::shared_ptr<const auth::AuthPolicy>> LoadAuthPolicy(
+    const AuthConfig& config) {
+  auto policy = std::make_shared<auth::AuthPolicy>();
+  policy->required = config.required;
+  if (!config.tokens_file.empty()) {
+    absl::StatusOr<auth::IdentityRegistry> ids =
+        auth::IdentityRegistry::LoadFile(config.tokens_file);
+    if (!ids.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "configuration key auth.tokens_file: ", ids.status().message()));
+    }
+    policy->identities = *std::move(ids);
+  }
+  if (config.required && policy->identities.empty()) {
+    return absl::InvalidArgumentError(
+        "configuration key auth.tokens_file: no identities configured while "
+        "auth.required is true (list tokens in auth.tokens_file, or set "
+        "auth.required: false for development only)");
+  }
+  if (!config.required) {
+    LogWarning("auth_not_required",
+               {{"effect",
+                 "calls without credentials run as anonymous with every "
+                 "role; development only"}});
+  }
+  LogInfo("auth_configured",
+          {{"tokens", policy->identities.token_count()},
+           {"client_certificates", policy->identities.certificate_count()},
+           {"required", config.required}});
+  return policy;
+}
+
+absl::StatusOr<GrpcServerTls> LoadServerTls(const ServerTlsConfig& config) {
+  GrpcServerTls tls;
+  if (config.cert_file.empty()) return tls;
+  SHAPIN_ASSIGN_OR_RETURN(
+      tls.cert_chain, ReadPemFile("server.tls.cert_file", config.cert_file));
+  SHAPIN_ASSIGN_OR_RETURN(tls.private_key,
+                          ReadPemFile("server.tls.key_file", config.key_file));
+  if (!config.client_ca_file.empty()) {
+    SHAPIN_ASSIGN_OR_RETURN(
+        tls.client_ca,
+        ReadPemFile("server.tls.client_ca_file", config.client_ca_file));
+  }
+  return tls;
 }
 
 }  // namespace
@@ -50,6 +113,12 @@ int RunServiceMain(Service service, absl::string_view program, int argc,
   if (!config.ok()) return Fail("configuration", config.status());
   Logger::Global().SetMinLevel(config->log.level);
 
+  absl::StatusOr<std::shared_ptr<const auth::AuthPolicy>> auth_policy =
+      LoadAuthPolicy(config->auth);
+  if (!auth_policy.ok()) return Fail("auth", auth_policy.status());
+  absl::StatusOr<GrpcServerTls> tls = LoadServerTls(config->server.tls);
+  if (!tls.ok()) return Fail("tls", tls.status());
+
   absl::StatusOr<std::unique_ptr<PostgresPool>> pool = PostgresPool::Connect(
       {.url = config->database.url,
        .size = config->database.pool_size,
@@ -69,12 +138,15 @@ int RunServiceMain(Service service, absl::string_view program, int argc,
 
   absl::StatusOr<std::unique_ptr<GrpcServer>> server =
       GrpcServer::Start({.listen = config->server.listen,
-                         .shutdown_grace = config->server.shutdown_grace},
+                         .shutdown_grace = config->server.shutdown_grace,
+                         .auth = *auth_policy,
+                         .tls = *std::move(tls)},
                         (*wiring)->services(), *metrics);
   if (!server.ok()) return Fail("grpc", server.status());
 
   LogInfo("serving", {{"program", program},
                       {"grpc_port", (*server)->port()},
+                      {"grpc_tls", !config->server.tls.cert_file.empty()},
                       {"metrics_port", (*exposer)->port()},
                       {"schema_version", *schema},
                       {"database", (*pool)->display_url()}});

@@ -1,6 +1,7 @@
 // The start-up and shutdown sequence both services share.
 //
-// Flags (--config FILE, --help) → configuration → logging → PostgreSQL pool →
+// Flags (--config FILE, --help) → configuration → logging → auth identities
+// (auth.tokens_file) and listener TLS (server.tls.*) → PostgreSQL pool →
 // migrations → metrics endpoint → the service's own wiring → gRPC server →
 // wait for SIGTERM/SIGINT → graceful shutdown. Any failure before serving
 // logs one `event=startup_failed` line naming the step and exits 1.

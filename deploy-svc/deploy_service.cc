@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/auth/call_auth.h"
 #include "common/grpc_status.h"
 #include "common/proto_time.h"
 #include "common/request_fields.h"
@@ -10,8 +11,6 @@
 
 namespace shapin::deploy {
 namespace {
-
-constexpr size_t kMaxTextBytes = 1024;
 
 // Environment names are lower-case identifiers (they become label values,
 // file names and lock keys): [a-z0-9][a-z0-9_-]{0,62}.
@@ -35,32 +34,36 @@ absl::Status CheckEnvironment(absl::string_view env, bool required) {
   return absl::OkStatus();
 }
 
-absl::Status CheckText(absl::string_view field, absl::string_view value) {
-  if (value.size() > kMaxTextBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": at most ", kMaxTextBytes, " bytes"));
-  }
-  return absl::OkStatus();
-}
-
 bool IsTerminal(DeploymentState s) {
   return s == DeploymentState::kSucceeded || s == DeploymentState::kFailed;
 }
 
 }  // namespace
 
-grpc::Status DeployServiceImpl::Deploy(grpc::ServerContext*,
+grpc::Status DeployServiceImpl::Deploy(grpc::ServerContext* context,
                                        const v1::DeployRequest* request,
                                        v1::Deployment* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  // Overriding a hold is an operator decision, checked before any field.
+  if (request->override_hold()) {
+    if (absl::Status s = auth::RequireRole(*caller, auth::Role::kOperator,
+                                           "Deploy with override_hold");
+        !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
   for (absl::Status s : {CheckEnvironment(request->environment(), true),
-                         CheckText("requested_by", request->requested_by())}) {
+                         CheckTextField("requested_by", request->requested_by(),
+                                        kMaxRequestedByBytes)}) {
     if (!s.ok()) return ToGrpcStatus(s);
   }
   absl::StatusOr<GitSha> sha = ParseShaField("image_sha", request->image_sha());
   if (!sha.ok()) return ToGrpcStatus(sha.status());
   DeployArgs args(*sha);
   args.environment = request->environment();
-  args.requested_by = request->requested_by();
+  // Who asked is whoever authenticated; the request's field is not trusted.
+  args.requested_by = caller->name;
   args.dry_run = request->dry_run();
   args.override_hold = request->override_hold();
   args.force = request->force();
@@ -70,12 +73,16 @@ grpc::Status DeployServiceImpl::Deploy(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status DeployServiceImpl::Rollback(grpc::ServerContext*,
+grpc::Status DeployServiceImpl::Rollback(grpc::ServerContext* context,
                                          const v1::RollbackRequest* request,
                                          v1::Deployment* response) {
-  for (absl::Status s : {CheckEnvironment(request->environment(), true),
-                         CheckText("reason", request->reason()),
-                         CheckText("requested_by", request->requested_by())}) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  for (absl::Status s :
+       {CheckEnvironment(request->environment(), true),
+        CheckTextField("reason", request->reason(), kMaxReasonBytes),
+        CheckTextField("requested_by", request->requested_by(),
+                       kMaxRequestedByBytes)}) {
     if (!s.ok()) return ToGrpcStatus(s);
   }
   std::optional<GitSha> target;
@@ -85,17 +92,18 @@ grpc::Status DeployServiceImpl::Rollback(grpc::ServerContext*,
     if (!sha.ok()) return ToGrpcStatus(sha.status());
     target = *sha;
   }
-  absl::StatusOr<DeploymentRecord> d =
-      pipeline_.Rollback(request->environment(), target, request->reason(),
-                         request->requested_by());
+  absl::StatusOr<DeploymentRecord> d = pipeline_.Rollback(
+      request->environment(), target, request->reason(), caller->name);
   if (!d.ok()) return ToGrpcStatus(d.status());
   *response = ToProto(*d);
   return grpc::Status::OK;
 }
 
 grpc::Status DeployServiceImpl::GetDeployment(
-    grpc::ServerContext*, const v1::GetDeploymentRequest* request,
+    grpc::ServerContext* context, const v1::GetDeploymentRequest* request,
     v1::Deployment* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<int64_t> id =
       ParseIdField("deployment_id", request->deployment_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
@@ -106,9 +114,16 @@ grpc::Status DeployServiceImpl::GetDeployment(
 }
 
 grpc::Status DeployServiceImpl::ListDeployments(
-    grpc::ServerContext*, const v1::ListDeploymentsRequest* request,
+    grpc::ServerContext* context, const v1::ListDeploymentsRequest* request,
     v1::ListDeploymentsResponse* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (absl::Status s = CheckEnvironment(request->environment(), false);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (absl::Status s = CheckTextField("page_token", request->page_token(),
+                                      kMaxPageTokenBytes);
       !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -125,9 +140,11 @@ grpc::Status DeployServiceImpl::ListDeployments(
   return grpc::Status::OK;
 }
 
-grpc::Status DeployServiceImpl::GetCurrent(grpc::ServerContext*,
+grpc::Status DeployServiceImpl::GetCurrent(grpc::ServerContext* context,
                                            const v1::GetCurrentRequest* request,
                                            v1::Deployment* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (absl::Status s = CheckEnvironment(request->environment(), true);
       !s.ok()) {
     return ToGrpcStatus(s);
@@ -140,8 +157,10 @@ grpc::Status DeployServiceImpl::GetCurrent(grpc::ServerContext*,
 }
 
 grpc::Status DeployServiceImpl::ListRollbackTargets(
-    grpc::ServerContext*, const v1::ListRollbackTargetsRequest* request,
+    grpc::ServerContext* context, const v1::ListRollbackTargetsRequest* request,
     v1::ListRollbackTargetsResponse* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (absl::Status s = CheckEnvironment(request->environment(), true);
       !s.ok()) {
     return ToGrpcStatus(s);
@@ -177,8 +196,10 @@ grpc::Status DeployServiceImpl::ListRollbackTargets(
 }
 
 grpc::Status DeployServiceImpl::ResolveImage(
-    grpc::ServerContext*, const v1::ResolveImageRequest* request,
+    grpc::ServerContext* context, const v1::ResolveImageRequest* request,
     v1::ResolvedImage* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<GitSha> sha = ParseShaField("image_sha", request->image_sha());
   if (!sha.ok()) return ToGrpcStatus(sha.status());
   absl::StatusOr<ResolvedImageInfo> info = pipeline_.Resolve(*sha);
@@ -203,6 +224,8 @@ grpc::Status DeployServiceImpl::ResolveImage(
 grpc::Status DeployServiceImpl::WatchDeployment(
     grpc::ServerContext* context, const v1::WatchDeploymentRequest* request,
     grpc::ServerWriter<v1::DeploymentEvent>* writer) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<int64_t> id =
       ParseIdField("deployment_id", request->deployment_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
@@ -229,14 +252,17 @@ grpc::Status DeployServiceImpl::WatchDeployment(
 }
 
 grpc::Status DeployServiceImpl::ReleaseHold(
-    grpc::ServerContext*, const v1::ReleaseHoldRequest* request,
+    grpc::ServerContext* context, const v1::ReleaseHoldRequest* request,
     v1::Hold* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   for (absl::Status s : {CheckEnvironment(request->environment(), true),
-                         CheckText("requested_by", request->requested_by())}) {
+                         CheckTextField("requested_by", request->requested_by(),
+                                        kMaxRequestedByBytes)}) {
     if (!s.ok()) return ToGrpcStatus(s);
   }
   absl::StatusOr<HoldRecord> hold =
-      pipeline_.ReleaseHold(request->environment(), request->requested_by());
+      pipeline_.ReleaseHold(request->environment(), caller->name);
   if (!hold.ok()) return ToGrpcStatus(hold.status());
   response->set_environment(hold->environment);
   response->set_held(hold->held);

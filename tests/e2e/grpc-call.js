@@ -18,6 +18,7 @@
 //
 // Options:
 //   -H 'key: value'     request metadata (repeatable)
+//   --token TOKEN       bearer token (default: $SHAPIN_TOKEN; '' sends none)
 //   --timeout SECONDS   deadline of the call (default 30 for unary calls, none for streams)
 
 const fs = require('fs');
@@ -27,13 +28,13 @@ const { ReflectionClient, GrpcError } = require(path.join(__dirname, 'lib', 'ref
 function usage(message) {
   if (message) process.stderr.write(`grpc-call: ${message}\n`);
   process.stderr.write(
-    'usage: grpc-call.js [-H "key: value"]... [--timeout SECONDS] <addr> list [service]\n' +
-    '       grpc-call.js [-H "key: value"]... [--timeout SECONDS] <addr> <Service/Method> [json|-]\n');
+    'usage: grpc-call.js [-H "key: value"]... [--token TOKEN] [--timeout SECONDS] <addr> list [service]\n' +
+    '       grpc-call.js [-H "key: value"]... [--token TOKEN] [--timeout SECONDS] <addr> <Service/Method> [json|-]\n');
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { metadata: {}, timeoutMs: undefined, positional: [] };
+  const opts = { metadata: {}, timeoutMs: undefined, token: undefined, positional: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-H') {
@@ -41,6 +42,9 @@ function parseArgs(argv) {
       const colon = h === undefined ? -1 : h.indexOf(':');
       if (colon <= 0) usage(`-H needs "key: value", got ${JSON.stringify(h)}`);
       opts.metadata[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+    } else if (a === '--token') {
+      opts.token = argv[++i];
+      if (opts.token === undefined) usage('--token needs a value');
     } else if (a === '--timeout') {
       const s = Number(argv[++i]);
       if (!(s >= 0)) usage('--timeout needs a number of seconds');
@@ -64,7 +68,9 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const [addr, target, body] = opts.positional;
   if (!addr || !target || opts.positional.length > 3) usage();
-  const client = new ReflectionClient(addr, { timeoutMs: opts.timeoutMs });
+  const clientOptions = { timeoutMs: opts.timeoutMs };
+  if (opts.token !== undefined) clientOptions.token = opts.token || null;
+  const client = new ReflectionClient(addr, clientOptions);
   try {
     if (target === 'list') {
       if (body) {

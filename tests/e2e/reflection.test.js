@@ -68,8 +68,8 @@ describe('build-svc and deploy-svc through reflection', () => {
 
   before(() => {
     env = stackEnv();
-    build = new ReflectionClient(env.BUILD_ADDR, { timeoutMs: 15000 });
-    deploy = new ReflectionClient(env.DEPLOY_ADDR, { timeoutMs: 15000 });
+    build = new ReflectionClient(env.BUILD_ADDR, { timeoutMs: 15000, token: env.SHAPIN_TOKEN || null });
+    deploy = new ReflectionClient(env.DEPLOY_ADDR, { timeoutMs: 15000, token: env.SHAPIN_TOKEN || null });
   });
 
   after(() => {

@@ -12,6 +12,10 @@
 //   for await (const ev of c.stream('shapin.v1.BuildService/WatchBuild', { build_id: id })) {}
 //   c.close();
 //
+// Every call sends `authorization: Bearer <token>` when a token is given
+// (options.token, else the SHAPIN_TOKEN environment variable; `token: null`
+// sends none). Reflection and health need none, so listing works without.
+//
 // Messages in and out use the proto field names (`git_sha`); requests may also
 // use the JSON names (`gitSha`). Replies carry every field (defaults included,
 // like grpcurl -emit-defaults) except unset sub-messages; enums are names,
@@ -201,9 +205,11 @@ function toJson(type, raw) {
 
 class ReflectionClient {
   // addr: host:port. options.timeoutMs: deadline of each unary call and each
-  // reflection request (default 30 s); options.credentials: default insecure.
+  // reflection request (default 30 s); options.credentials: default insecure;
+  // options.token: bearer token (default $SHAPIN_TOKEN, null for none).
   constructor(addr, options = {}) {
     this.addr = addr;
+    this.token = 'token' in options ? options.token : (process.env.SHAPIN_TOKEN || null);
     this.timeoutMs = options.timeoutMs || kDefaultTimeoutMs;
     const credentials = options.credentials || grpc.credentials.createInsecure();
     this.reflection = new GrpcReflection(addr, credentials, {}, 'v1alpha');
@@ -323,9 +329,14 @@ class ReflectionClient {
     };
   }
 
+  // Explicit headers win over the client's token (tests send bad ones).
   _metadata(headers) {
     const md = new grpc.Metadata();
-    for (const [k, v] of Object.entries(headers || {})) md.add(k, v);
+    const entries = Object.entries(headers || {});
+    if (this.token && !entries.some(([k]) => k.toLowerCase() === 'authorization')) {
+      md.add('authorization', `Bearer ${this.token}`);
+    }
+    for (const [k, v] of entries) md.add(k, v);
     return md;
   }
 

@@ -13,7 +13,8 @@ const path = require('path');
 const kKeys = ['BUILD_ADDR', 'DEPLOY_ADDR', 'BUILD_METRICS_ADDR', 'DEPLOY_METRICS_ADDR',
   'REGISTRY', 'DATABASE_URL'];
 // Also passed on when set; tests that need them check for them.
-const kOptionalKeys = ['CANONICAL_REPOSITORY', 'STAGING_REPOSITORY', 'APP_URL'];
+const kOptionalKeys = ['CANONICAL_REPOSITORY', 'STAGING_REPOSITORY', 'APP_URL', 'SHAPIN_TOKEN',
+  'TOKENS_FILE'];
 
 // The variables from the environment when all are set (tests/e2e/run.sh
 // exports them), else from ${SHAPIN_STACK_DIR:-<repo>/.stack}/env.
@@ -70,4 +71,16 @@ function sample(samples, name, labels = {}) {
   return hits.length ? hits.reduce((sum, s) => sum + s.value, 0) : undefined;
 }
 
-module.exports = { stackEnv, parseMetrics, scrapeMetrics, sample };
+// The stack's raw bearer tokens by identity name ({ 'stack-viewer': '…', … })
+// from env.TOKENS_FILE (NAME=token lines, written by scripts/stack).
+function stackTokens(env) {
+  if (!env.TOKENS_FILE) throw new Error('the stack env lacks TOKENS_FILE (scripts/stack writes it)');
+  const tokens = {};
+  for (const line of fs.readFileSync(env.TOKENS_FILE, 'utf8').split('\n')) {
+    const m = /^([A-Za-z0-9._@-]+)=(.+)$/.exec(line.trim());
+    if (m) tokens[m[1]] = m[2];
+  }
+  return tokens;
+}
+
+module.exports = { stackEnv, stackTokens, parseMetrics, scrapeMetrics, sample };
