@@ -43,10 +43,15 @@ BuildMetrics::BuildMetrics(prometheus::Registry& registry)
               .Name("shapin_digest_mismatch_total")
               .Help("SHA tags whose digest differed from the expected one "
                     "(escalated).")
-              .Register(registry)) {
+              .Register(registry)),
+      signings_(prometheus::BuildCounter()
+                    .Name("shapin_image_signing_total")
+                    .Help("Newly published images by signing result.")
+                    .Register(registry)) {
   // Zero-valued series exist from the start, so alerts on increase() work
   // before the first mismatch.
   digest_mismatches_.Add({{"phase", "build"}});
+  signings_.Add({{"result", "failed"}});
 }
 
 void BuildMetrics::ObserveBuild(absl::string_view repository_type,
@@ -69,6 +74,10 @@ void BuildMetrics::SetQueueDepth(double depth) { queue_depth_.Set(depth); }
 
 void BuildMetrics::CountDigestMismatch(absl::string_view phase) {
   digest_mismatches_.Add({{"phase", std::string(phase)}}).Increment();
+}
+
+void BuildMetrics::CountSigning(absl::string_view result) {
+  signings_.Add({{"result", std::string(result)}}).Increment();
 }
 
 }  // namespace shapin::build

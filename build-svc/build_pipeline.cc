@@ -39,6 +39,7 @@ struct BuildPipeline::Attempt {
   BuildResult result{};
   std::optional<BuiltImage> built{};
   std::optional<absl::Time> commit_time{};
+  std::string checkout_dir{};
 
   absl::Duration Remaining() const {
     return std::max(deadline - absl::Now(), absl::Seconds(1));
@@ -177,6 +178,7 @@ absl::Status BuildPipeline::Execute(Attempt& a) {
   fetch.on_line = [&](absl::string_view line) { a.log.Add(line); };
   SHAPIN_ASSIGN_OR_RETURN(FetchedSource source, fetcher_.Fetch(fetch));
   a.commit_time = source.commit_time;
+  a.checkout_dir = source.checkout_dir;
 
   // 3. A clean linux/amd64 build.
   a.Phase(store_, "building");
@@ -198,8 +200,77 @@ absl::Status BuildPipeline::Execute(Attempt& a) {
   a.log.Add(absl::StrCat("[shapin] built ", built.manifest_digest.str()));
 
   // 4. Publish, or compare with what is already published.
-  return store_.WithPublishLock(b.repository, b.git_sha,
-                                [&]() { return PublishOrCompare(a, built); });
+  SHAPIN_RETURN_IF_ERROR(store_.WithPublishLock(
+      b.repository, b.git_sha, [&]() { return PublishOrCompare(a, built); }));
+
+  // 5. Sign what this build published (a reused or reproduced image keeps
+  // what its first publication recorded).
+  if (r.outcome == BuildOutcome::kPublished) Sign(a);
+  return absl::OkStatus();
+}
+
+void BuildPipeline::Sign(Attempt& a) {
+  const BuildRecord& b = a.build;
+  BuildResult& r = a.result;
+  if (options_.signer == nullptr) {
+    r.signature_status = "unsigned";
+  } else {
+    a.Phase(store_, "signing");
+    SigningRequest request(b.git_sha, *r.digest);
+    request.repository = b.repository;
+    request.source_url = b.source_url;
+    request.branch = b.branch;
+    request.dockerfile = b.dockerfile;
+    if (a.built) request.base_images = a.built->base_images;
+    request.build_id = b.build_id;
+    request.started_on = a.started;
+    request.finished_on = absl::Now();
+    if (!options_.sbom_path.empty()) {
+      request.sbom_file =
+          (std::filesystem::path(a.checkout_dir) / options_.sbom_path).string();
+    }
+    absl::StatusOr<SignedArtifacts> signed_artifacts =
+        options_.signer->SignAndAttest(request);
+    if (signed_artifacts.ok()) {
+      r.signature_status = "signed";
+      r.provenance_ref = signed_artifacts->provenance_ref;
+      r.sbom_ref = signed_artifacts->sbom_ref;
+      a.log.Add(absl::StrCat("[shapin] signed ", b.repository, "@",
+                             r.digest->str(), "; provenance ",
+                             r.provenance_ref));
+      if (!r.sbom_ref.empty()) {
+        a.log.Add(absl::StrCat("[shapin] sbom ", options_.sbom_path,
+                               " attested as ", r.sbom_ref));
+      }
+    } else {
+      // Published and tagged already: the build succeeds, the failure is
+      // recorded where operators look (docs/build.md, "Signing").
+      r.signature_status = "failed";
+      const std::string message =
+          absl::StrCat("signing ", PinnedRef(b, *r.digest),
+                       " failed: ", signed_artifacts.status().message());
+      a.log.Add(absl::StrCat("[shapin] ", message));
+      LogError("signing_failed",
+               {{"build_id", b.build_id},
+                {"image_ref", PinnedRef(b, *r.digest)},
+                {"error", signed_artifacts.status().message()}});
+      absl::Status recorded = store_.RecordEvent({.kind = "signing_failed",
+                                                  .severity = "error",
+                                                  .build_id = b.build_id,
+                                                  .git_sha = b.git_sha.str(),
+                                                  .repository = b.repository,
+                                                  .message = message});
+      if (!recorded.ok()) {
+        LogError("event_not_recorded", {{"error", recorded.message()}});
+      }
+    }
+  }
+  metrics_.CountSigning(r.signature_status);
+  if (r.image) {
+    r.image->signature_status = r.signature_status;
+    r.image->provenance_ref = r.provenance_ref;
+    r.image->sbom_ref = r.sbom_ref;
+  }
 }
 
 absl::Status BuildPipeline::PublishOrCompare(Attempt& a,

@@ -1,13 +1,22 @@
 // BuildPipeline: one claimed build, from commit to published image.
 //
 //   fetch exactly the commit → clean linux/amd64 build → (publish lock) push
-//   by digest → re-read and compare → tag full and short SHA → record
+//   by digest → re-read and compare → tag full and short SHA → sign and
+//   attest (when a signer is configured) → record
 //
 // with the reuse / rebuild / mismatch rules of publish_policy.h decided
 // under a lock on (repository, sha) shared by every build-svc process. Every
 // run yields a result, success or failure; a DIGEST_MISMATCH is also
 // escalated (ERROR log line naming both digests, an event row, and
 // shapin_digest_mismatch_total{phase="build"}).
+//
+// Signing comes after the tags and never changes them. A signing failure
+// does not fail the build — the image is already published under its
+// immutable SHA tags, and failing would not unpublish it — but it is never
+// silent: signature_status "failed" on the build and image rows, an
+// ERROR log line, a signing_failed event, and
+// shapin_image_signing_total{result="failed"}. deploy-svc then finds the
+// image unverified (blocked in enforce mode).
 #ifndef SHAPIN_BUILD_SVC_BUILD_PIPELINE_H_
 #define SHAPIN_BUILD_SVC_BUILD_PIPELINE_H_
 
@@ -22,6 +31,7 @@
 #include "build-svc/build_store.h"
 #include "build-svc/image_builder.h"
 #include "build-svc/image_publisher.h"
+#include "build-svc/image_signer.h"
 #include "build-svc/source_fetcher.h"
 
 namespace shapin::build {
@@ -35,6 +45,12 @@ struct PipelineOptions {
   std::vector<std::string> insecure_registries;
   // Passed to every build besides GIT_SHA.
   std::vector<std::pair<std::string, std::string>> build_args;
+  // Signs and attests each newly published image; null = signing off (the
+  // build then records signature_status "unsigned"). Not owned.
+  ImageSigner* signer = nullptr;
+  // An SBOM inside the checkout (relative, e.g. "sbom.spdx.json") attested
+  // with the provenance when the commit has it; empty = none.
+  std::string sbom_path = "";
 };
 
 // Why a running build was stopped from outside.
@@ -69,6 +85,7 @@ class BuildPipeline {
   absl::Status Execute(Attempt& attempt);
   absl::Status PublishOrCompare(Attempt& attempt, const BuiltImage& built);
   absl::Status EnsureTags(Attempt& attempt, const Digest& digest);
+  void Sign(Attempt& attempt);
   void Escalate(const Attempt& attempt, const absl::Status& mismatch);
 
   BuildStore& store_;

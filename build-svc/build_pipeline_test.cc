@@ -15,11 +15,15 @@
 #include "build-svc/adapters/git_source_fetcher.h"
 #include "build-svc/adapters/postgres_build_store.h"
 #include "build-svc/adapters/registry_image_publisher.h"
+#include "build-svc/adapters/registry_image_signer.h"
 #include "build-svc/build_submission.h"
 #include "build-svc/build_worker.h"
 #include "common/error_code.h"
 #include "common/registry/testing/registry_server.h"
 #include "common/schema_migrations.h"
+#include "common/signature/dsse.h"
+#include "common/signature/in_toto.h"
+#include "deploy-svc/adapters/cosign_verifier.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pqxx/pqxx"
@@ -215,6 +219,27 @@ class BuildPipelineTest : public ::testing::Test {
     return n;
   }
 
+  // The pipeline again, signing with `signer`.
+  void UseSigner(ImageSigner* signer) {
+    pipeline_ = std::make_unique<BuildPipeline>(
+        *store_, fetcher_, counting_, *publisher_, *metrics_,
+        PipelineOptions{.work_dir = work_dir_,
+                        .timeout = absl::Minutes(5),
+                        .insecure_registries = {registry_->host()},
+                        .build_args = {{"BASE_IMAGE", base_image_}},
+                        .signer = signer,
+                        .sbom_path = "sbom.spdx.json"});
+  }
+
+  std::unique_ptr<registry::RegistryClient> ReadOnlyClient() {
+    registry::RegistryClientOptions options;
+    options.read_only = true;
+    options.retry.max_attempts = 1;
+    auto client = registry::RegistryClient::Create(options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return std::move(client).value();
+  }
+
   std::string Metrics() {
     return prometheus::TextSerializer().Serialize(metrics_registry_->Collect());
   }
@@ -262,6 +287,8 @@ TEST_F(BuildPipelineTest, MainCommitPublishesBothTagsInCanonicalOnly) {
   auto image = store_->GetImage(b.git_sha, RepositoryType::kCanonical);
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_EQ(image->digest, *b.digest);
+  EXPECT_EQ(b.signature_status, "unsigned") << "no signing key configured";
+  EXPECT_EQ(image->signature_status, "unsigned");
   EXPECT_GT(image->size_bytes.value_or(0), 0);
   EXPECT_TRUE(image->commit_time.has_value());
   EXPECT_THAT(b.log_tail, HasSubstr("tagged"));
@@ -425,6 +452,102 @@ TEST_F(BuildPipelineTest, TenSubmissionsOfOneShaOnTwoWorkersPublishOnce) {
   EXPECT_EQ(outcomes[BuildOutcome::kReused], 9);
   EXPECT_EQ(digests.size(), 1u);
   EXPECT_EQ(counting_.runs.load(), 1);
+}
+
+constexpr char kBuilderId[] =
+    "https://github.com/mconstant/shapin/build-svc@v1";
+
+TEST_F(BuildPipelineTest, ConfiguredKeySignsTheImageAndLeavesTagsAlone) {
+  auto key = signature::PrivateKey::GenerateP256();
+  ASSERT_TRUE(key.ok()) << key.status();
+  RegistryImageSigner signer(*client_, *key, {.builder_id = kBuilderId});
+  UseSigner(&signer);
+  const std::string sha = Commit("main");
+  const int64_t id = Submit(sha, "main");
+  RunQueue();
+  BuildRecord b = Get(id);
+  ASSERT_EQ(b.state, BuildState::kSucceeded) << b.error_message;
+  ASSERT_TRUE(b.digest.has_value());
+  EXPECT_EQ(b.signature_status, "signed") << b.log_tail;
+  EXPECT_THAT(b.provenance_ref, ::testing::StartsWith(canonical_ + "@sha256:"));
+  EXPECT_EQ(b.sbom_ref, "") << "the sample app has no sbom.spdx.json";
+  auto image = store_->GetImage(b.git_sha, RepositoryType::kCanonical);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->signature_status, "signed");
+  EXPECT_EQ(image->provenance_ref, b.provenance_ref);
+
+  // Tags: the two SHA tags on the image, cosign's two beside it, no other.
+  EXPECT_EQ(TagDigest(canonical_, sha), b.digest);
+  EXPECT_EQ(TagDigest(canonical_, sha.substr(0, 12)), b.digest);
+  const std::string fallback = b.digest->tag_fallback();
+  EXPECT_THAT(
+      *client_->ListTags(*ImageRef::Parse(canonical_)),
+      ::testing::UnorderedElementsAre(sha, sha.substr(0, 12), fallback + ".sig",
+                                      fallback + ".att"));
+
+  // deploy-svc's verifier accepts it, provenance naming the built commit.
+  std::unique_ptr<registry::RegistryClient> reader = ReadOnlyClient();
+  signature::TrustConfig trust;
+  trust.public_keys_pem = {key->public_key().ToPem()};
+  trust.allowed_builder_ids = {kBuilderId};
+  auto material = signature::TrustMaterial::Create(trust);
+  ASSERT_TRUE(material.ok()) << material.status();
+  deploy::CosignVerifier verifier(*reader,
+                                  signature::Verifier(std::move(*material)));
+  auto verdict = verifier.Verify(
+      ImageRef::Parse(canonical_)->with_tag(sha)->with_digest(*b.digest),
+      b.git_sha);
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_TRUE(verdict->verified);
+  EXPECT_EQ(verdict->reason, "verified");
+  EXPECT_EQ(verdict->provenance_status, "verified");
+
+  // The provenance records the commit and the base image buildah resolved.
+  signature::RegistrySignatureStore store(reader.get());
+  auto fetched = store.Fetch(*ImageRef::Parse(canonical_), *b.digest);
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  ASSERT_EQ(fetched->attestations.size(), 1u);
+  auto envelope =
+      signature::ParseDsseEnvelope(fetched->attestations[0].envelope);
+  ASSERT_TRUE(envelope.ok()) << envelope.status();
+  auto statement = signature::ParseStatement(envelope->payload);
+  ASSERT_TRUE(statement.ok()) << statement.status();
+  auto facts = signature::ExtractProvenance(*statement);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  EXPECT_EQ(facts->source_commit, sha);
+  const Digest base = *client_->Resolve(*ImageRef::Parse(base_image_));
+  const nlohmann::json& deps =
+      statement->predicate["buildDefinition"]["resolvedDependencies"];
+  ASSERT_EQ(deps.size(), 2u) << deps.dump();
+  EXPECT_EQ(deps[1]["digest"]["sha256"], std::string(base.hex()));
+  EXPECT_THAT(Metrics(),
+              HasSubstr("shapin_image_signing_total{result=\"signed\"} 1"));
+}
+
+TEST_F(BuildPipelineTest, SigningFailureAfterPublishingIsRecordedNotHidden) {
+  auto key = signature::PrivateKey::GenerateP256();
+  ASSERT_TRUE(key.ok()) << key.status();
+  // A signer that cannot write: the registry refuses every signature.
+  std::unique_ptr<registry::RegistryClient> reader = ReadOnlyClient();
+  RegistryImageSigner signer(*reader, *key, {.builder_id = kBuilderId});
+  UseSigner(&signer);
+  const std::string sha = Commit("main", 1);
+  const int64_t id = Submit(sha, "main");
+  RunQueue();
+  BuildRecord b = Get(id);
+  // Published and tagged: the build succeeded, its signing did not.
+  ASSERT_EQ(b.state, BuildState::kSucceeded) << b.error_message;
+  EXPECT_EQ(b.outcome, BuildOutcome::kPublished);
+  EXPECT_EQ(TagDigest(canonical_, sha), b.digest);
+  EXPECT_EQ(b.signature_status, "failed");
+  EXPECT_EQ(b.provenance_ref, "");
+  EXPECT_THAT(b.log_tail, HasSubstr("signing "));
+  auto image = store_->GetImage(b.git_sha, RepositoryType::kCanonical);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->signature_status, "failed");
+  EXPECT_EQ(CountEvents("signing_failed"), 1);
+  EXPECT_THAT(Metrics(),
+              HasSubstr("shapin_image_signing_total{result=\"failed\"} 1"));
 }
 
 }  // namespace

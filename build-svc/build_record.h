@@ -41,7 +41,7 @@ struct BuildRecord {
   RepositoryType repository_type = RepositoryType::kStaging;
   BuildState state = BuildState::kQueued;
   // Pipeline step: queued, fetching, building, pushing, verifying, tagging,
-  // done.
+  // signing (only with a signing key), done.
   std::string phase = "queued";
   std::optional<BuildOutcome> outcome;
   std::string error_code;
@@ -51,9 +51,11 @@ struct BuildRecord {
   std::optional<Digest> post_push_digest;
   std::string digest_verification;  // "", "ok" or "mismatch"
   std::string platform = "linux/amd64";
+  // "signed" | "failed" | "unsigned" for a published build, empty for a
+  // reused or reproduced one (build_store.h BuildResult).
   std::string signature_status;
-  std::string provenance_ref;
-  std::string sbom_ref;
+  std::string provenance_ref;  // "repo@sha256:…" of the provenance envelope
+  std::string sbom_ref;        // same for the SBOM attestation, or empty
   std::string log_tail;
   std::string requested_by;
   absl::Time created_at;

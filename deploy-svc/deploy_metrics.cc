@@ -41,6 +41,17 @@ DeployMetrics::DeployMetrics(prometheus::Registry& registry)
               .Name("shapin_digest_mismatch_total")
               .Help("SHA tags whose digest differed from the expected one "
                     "(escalated).")
+              .Register(registry)),
+      signed_ratio_(prometheus::BuildGauge()
+                        .Name("shapin_signed_deployments_ratio")
+                        .Help("Share of the last N deployed distinct SHAs "
+                              "whose signature verified.")
+                        .Register(registry)),
+      time_to_restore_(
+          prometheus::BuildHistogram()
+              .Name("shapin_time_to_restore_seconds")
+              .Help("Start of the release a rollback replaced to the end of "
+                    "the rollback.")
               .Register(registry)) {
   digest_mismatches_.Add({{"phase", "deploy"}});
 }
@@ -61,6 +72,15 @@ void DeployMetrics::ObserveDeployment(absl::string_view environment,
               {"result", std::string(result)}})
         .Increment();
   }
+}
+
+void DeployMetrics::ObserveTimeToRestore(const std::string& environment,
+                                         double seconds) {
+  // Minutes to days: a bad release is usually noticed within hours.
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200, 604800};
+  time_to_restore_.Add({{"environment", environment}}, kBuckets)
+      .Observe(seconds);
 }
 
 void DeployMetrics::CountSignature(absl::string_view status,
@@ -89,6 +109,13 @@ void DeployMetrics::SetLeadTime(const std::string& environment,
 
 void DeployMetrics::CountDigestMismatch() {
   digest_mismatches_.Add({{"phase", "deploy"}}).Increment();
+}
+
+void DeployMetrics::SetSignedDeploymentsRatio(const std::string& environment,
+                                              int verified, int total) {
+  if (total <= 0) return;
+  signed_ratio_.Add({{"environment", environment}})
+      .Set(static_cast<double>(verified) / total);
 }
 
 }  // namespace shapin::deploy

@@ -7,8 +7,15 @@
 //   shapin_deployed_image_info{environment,git_sha,digest}    gauge = 1
 //   shapin_lead_time_seconds{environment}                     gauge
 //   shapin_digest_mismatch_total{phase}                       counter
+//   shapin_signed_deployments_ratio{environment}              gauge 0..1
+//   shapin_time_to_restore_seconds{environment}               histogram
 //
-// Deploy buckets are dense around the 300 s p95 target.
+// Dry runs are previews, not deployments: they are in none of these, so
+// deployment frequency and the deploy p95 count only real changes.
+// Deploy buckets are dense around the 300 s p95 target. The ratio is the
+// share of the environment's last N deployed distinct SHAs whose signature
+// verified (deploy.signature.coverage_window); switch the environment to
+// enforce once it stays above 0.9. No series until something was deployed.
 #ifndef SHAPIN_DEPLOY_SVC_DEPLOY_METRICS_H_
 #define SHAPIN_DEPLOY_SVC_DEPLOY_METRICS_H_
 
@@ -37,6 +44,12 @@ class DeployMetrics {
                         const std::string& git_sha, const std::string& digest);
   void SetLeadTime(const std::string& environment, double seconds);
   void CountDigestMismatch();
+  // A successful rollback: how long the release it replaced was live (its
+  // deployment's start to the rollback's end), DORA's time to restore.
+  void ObserveTimeToRestore(const std::string& environment, double seconds);
+  // `verified` of `total` (> 0) recent SHAs were verified.
+  void SetSignedDeploymentsRatio(const std::string& environment, int verified,
+                                 int total);
 
  private:
   prometheus::Family<prometheus::Histogram>& duration_;
@@ -46,6 +59,8 @@ class DeployMetrics {
   prometheus::Family<prometheus::Gauge>& deployed_;
   prometheus::Family<prometheus::Gauge>& lead_time_;
   prometheus::Family<prometheus::Counter>& digest_mismatches_;
+  prometheus::Family<prometheus::Gauge>& signed_ratio_;
+  prometheus::Family<prometheus::Histogram>& time_to_restore_;
   absl::Mutex mu_;
   std::map<std::string, prometheus::Gauge*> deployed_by_env_
       ABSL_GUARDED_BY(mu_);

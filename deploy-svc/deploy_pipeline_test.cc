@@ -15,8 +15,10 @@
 #include "common/registry/testing/oci_layout_builder.h"
 #include "common/registry/testing/registry_server.h"
 #include "common/schema_migrations.h"
+#include "common/signature/signer.h"
 #include "common/tag_lookup.h"
 #include "deploy-svc/adapters/akash_console_target.h"
+#include "deploy-svc/adapters/cosign_verifier.h"
 #include "deploy-svc/adapters/curl_http_probe.h"
 #include "deploy-svc/adapters/postgres_deployment_store.h"
 #include "deploy-svc/adapters/registry_image_resolver.h"
@@ -112,7 +114,8 @@ class DeployPipelineTest : public ::testing::Test {
   // Builds the pipeline for one "production" environment on the console
   // deployment `dseq`.
   void MakePipeline(const std::string& dseq,
-                    absl::Duration rollout_timeout = absl::Seconds(10)) {
+                    absl::Duration rollout_timeout = absl::Seconds(10),
+                    SignatureVerifier* verifier = nullptr) {
     Environment env;
     env.config.target = "akash-console";
     env.config.service = "api";
@@ -124,7 +127,8 @@ class DeployPipelineTest : public ::testing::Test {
     std::map<std::string, Environment> envs;
     envs.emplace("production", std::move(env));
     pipeline_ = std::make_unique<DeployPipeline>(
-        *store_, *resolver_, verifier_, probe_, *metrics_, std::move(envs),
+        *store_, *resolver_, verifier ? *verifier : verifier_, probe_,
+        *metrics_, std::move(envs),
         DeployPipelineOptions{.canonical_repository = canonical_,
                               .poll_interval = absl::Milliseconds(20)});
   }
@@ -286,10 +290,51 @@ TEST_F(DeployPipelineTest, DeployADeployBRollbackAHoldsTheEnvironment) {
   EXPECT_EQ(store_->GetCurrent("production")->image_sha.str(), kB);
   EXPECT_THAT(Metrics(), HasSubstr("shapin_rollback_total{environment="
                                    "\"production\",result=\"succeeded\"} 1"));
+  // One restore: B (live since its deployment started) was rolled back.
+  EXPECT_THAT(Metrics(), HasSubstr("shapin_time_to_restore_seconds_count{"
+                                   "environment=\"production\"} 1"));
   EXPECT_THAT(Metrics(),
               HasSubstr(absl::StrCat(
                   "shapin_deployed_image_info{digest=\"", b.str(),
                   "\",environment=\"production\",git_sha=\"", kB, "\"} 1")));
+}
+
+TEST_F(DeployPipelineTest, SignedDeploymentsRatioCoversRecentShas) {
+  const Digest a = Canonical(kA, 11);
+  Canonical(kB, 12);
+  auto key = signature::PrivateKey::GenerateP256();
+  ASSERT_TRUE(key.ok()) << key.status();
+  signature::RegistrySignatureStore signatures(writer_.get());
+  auto sig = signature::Signer(*key).SignImage(canonical_, a);
+  ASSERT_TRUE(sig.ok()) << sig.status();
+  ASSERT_TRUE(
+      signatures.PublishSignature(*ImageRef::Parse(canonical_), a, *sig).ok());
+  signature::TrustConfig trust;
+  trust.public_keys_pem = {key->public_key().ToPem()};
+  auto material = signature::TrustMaterial::Create(trust);
+  ASSERT_TRUE(material.ok()) << material.status();
+  CosignVerifier cosign(*reader_, signature::Verifier(std::move(*material)));
+  MakePipeline(Seed(), absl::Seconds(10), &cosign);
+
+  absl::StatusOr<DeploymentRecord> first = Deploy(kA);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->signature_status, "verified");
+  EXPECT_THAT(Metrics(), HasSubstr("shapin_signed_deployments_ratio{"
+                                   "environment=\"production\"} 1\n"));
+  absl::StatusOr<DeploymentRecord> second = Deploy(kB);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->signature_status, "unverified");
+  EXPECT_THAT(Metrics(), HasSubstr("shapin_signed_deployments_ratio{"
+                                   "environment=\"production\"} 0.5\n"));
+
+  // A restarted deploy-svc: no series until refreshed from the history.
+  metrics_registry_ = std::make_shared<prometheus::Registry>();
+  metrics_ = std::make_unique<DeployMetrics>(*metrics_registry_);
+  MakePipeline(Seed(), absl::Seconds(10), &cosign);
+  EXPECT_THAT(Metrics(), Not(HasSubstr("shapin_signed_deployments_ratio{")));
+  pipeline_->RefreshSignatureCoverage("production");
+  EXPECT_THAT(Metrics(), HasSubstr("shapin_signed_deployments_ratio{"
+                                   "environment=\"production\"} 0.5\n"));
 }
 
 TEST_F(DeployPipelineTest, MissingTagFailsFastAndAppliesNothing) {
@@ -347,6 +392,26 @@ TEST_F(DeployPipelineTest, UnchangedHashIsRolloutFailure) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(DeployPipelineTest, DryRunRunsWhileTheEnvironmentIsLocked) {
+  Canonical(kA, 8);
+  MakePipeline(Seed());
+  // As if another deploy-svc were mid-deployment: its lock is held. A dry
+  // run applies nothing, so it goes ahead; a real deploy is turned away.
+  absl::StatusOr<DeploymentRecord> dry, real;
+  ASSERT_TRUE(store_
+                  ->WithEnvironmentLock("production",
+                                        [&] {
+                                          dry = Deploy(kA, /*dry_run=*/true);
+                                          real = Deploy(kA);
+                                          return absl::OkStatus();
+                                        })
+                  .ok());
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_TRUE(dry->dry_run);
+  EXPECT_EQ(dry->state, DeploymentState::kSucceeded);
+  EXPECT_EQ(real.status().code(), absl::StatusCode::kAborted) << real.status();
+}
+
 TEST_F(DeployPipelineTest, DryRunRendersAndAppliesNothing) {
   const Digest a = Canonical(kA, 8);
   MakePipeline(Seed());
@@ -363,6 +428,8 @@ TEST_F(DeployPipelineTest, DryRunRendersAndAppliesNothing) {
   EXPECT_EQ(CountPuts(), 0);
   EXPECT_EQ(store_->GetCurrent("production").status().code(),
             absl::StatusCode::kNotFound);
+  // A preview is not a deployment: DORA frequency and the p95 ignore it.
+  EXPECT_THAT(Metrics(), Not(HasSubstr("shapin_deployments_total{")));
 }
 
 TEST_F(DeployPipelineTest, RedeployingTheCurrentShaIsANoOp) {

@@ -61,6 +61,47 @@ class PostgresDeploymentStoreTest : public ::testing::Test {
 shapin::testing::PostgresServer* PostgresDeploymentStoreTest::server_ = nullptr;
 int PostgresDeploymentStoreTest::counter_ = 0;
 
+TEST_F(PostgresDeploymentStoreTest, SignatureCoverageOfRecentDistinctShas) {
+  auto insert = [&](const std::string& env, char sha, const std::string& state,
+                    const std::string& signature_status, bool dry_run) {
+    ASSERT_TRUE(pool_
+                    ->Run([&](pqxx::connection& c) {
+                      pqxx::work tx(c);
+                      tx.exec_params(
+                          "INSERT INTO deployments (environment, kind,"
+                          " image_sha, state, dry_run, signature_status)"
+                          " VALUES ($1, 'deploy', $2, $3, $4, $5)",
+                          env, Sha(sha), state, dry_run, signature_status);
+                      tx.commit();
+                      return absl::OkStatus();
+                    })
+                    .ok());
+  };
+  auto coverage = [&](const std::string& env, int window) {
+    absl::StatusOr<SignatureCoverage> c =
+        store_->SignatureCoverageOf(env, window);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? std::pair(c->verified, c->total) : std::pair(-1, -1);
+  };
+  EXPECT_EQ(coverage("production", 20), std::pair(0, 0));
+
+  insert("production", 'a', "succeeded", "verified", false);
+  insert("production", 'b', "succeeded", "unverified", false);
+  insert("production", 'c', "succeeded", "verified", false);
+  insert("production", 'b', "succeeded", "verified", false);   // b again
+  insert("production", 'd', "failed", "unverified", false);    // never ran
+  insert("production", 'e', "succeeded", "unverified", true);  // dry run
+  insert("staging", 'f', "succeeded", "unverified", false);
+  // a, b (its latest deployment) and c: all verified.
+  EXPECT_EQ(coverage("production", 20), std::pair(3, 3));
+  EXPECT_EQ(coverage("staging", 20), std::pair(0, 1));
+
+  insert("production", 'a', "succeeded", "unverified", false);  // a again
+  EXPECT_EQ(coverage("production", 20), std::pair(2, 3));
+  // The two most recently deployed SHAs are a (unverified) and b.
+  EXPECT_EQ(coverage("production", 2), std::pair(1, 2));
+}
+
 TEST_F(PostgresDeploymentStoreTest, EmptyHistoryAndNoCurrent) {
   auto list = store_->ListDeployments("", {});
   ASSERT_TRUE(list.ok()) << list.status();
