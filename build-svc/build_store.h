@@ -57,11 +57,17 @@ struct BuildResult {
   std::optional<double> build_duration_seconds;
   std::optional<double> push_duration_seconds;
   std::string log_tail;
+  // Supply chain (published builds only; empty otherwise): "signed",
+  // "failed" (see the signing_failed event) or "unsigned" (no key
+  // configured). Written to the build row and, with the refs, the image row.
+  std::string signature_status;
+  std::string provenance_ref;
+  std::string sbom_ref;
   std::optional<ImageRecord> image;
 };
 
 struct BuildEventRecord {
-  std::string kind;      // "digest_mismatch", "build_requeued", …
+  std::string kind;      // "digest_mismatch", "signing_failed", …
   std::string severity;  // "info" | "warning" | "error"
   std::optional<int64_t> build_id;
   std::string git_sha;
@@ -125,6 +131,10 @@ class BuildStore {
   // fewer than `max_attempts` claims, FAILED with the reason otherwise.
   // Returns how many were touched.
   virtual absl::StatusOr<int> ReapExpired(int max_attempts) = 0;
+  // `worker` is known to be dead (its process is gone): the leases of the
+  // builds it was running end now, so the next ReapExpired requeues them
+  // without waiting out the lease. Returns how many.
+  virtual absl::StatusOr<int> EndLeasesOf(const std::string& worker) = 0;
   // A queued build is canceled at once; a running one is flagged (its
   // worker sees it on the next heartbeat). Terminal builds are returned
   // unchanged.

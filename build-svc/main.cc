@@ -1,13 +1,18 @@
 // build-svc: builds clean, SHA-tagged images and records them in PostgreSQL.
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "build-svc/adapters/buildah_builder.h"
 #include "build-svc/adapters/git_source_fetcher.h"
 #include "build-svc/adapters/postgres_build_store.h"
 #include "build-svc/adapters/registry_image_publisher.h"
+#include "build-svc/adapters/registry_image_signer.h"
+#include "build-svc/adapters/worker_directory.h"
 #include "build-svc/build_metrics.h"
 #include "build-svc/build_pipeline.h"
+#include "build-svc/build_recovery.h"
 #include "build-svc/build_service.h"
 #include "build-svc/build_worker.h"
 #include "common/image_ref.h"
@@ -27,6 +32,32 @@ std::vector<std::pair<std::string, std::string>> SplitBuildArgs(
     out.emplace_back(arg.substr(0, eq), arg.substr(eq + 1));
   }
   return out;
+}
+
+// The signer when build.signing.key_file is set, else none. A key that
+// cannot be read or is not an unencrypted P-256 key is a start-up error
+// naming the key (never its contents).
+absl::StatusOr<std::unique_ptr<ImageSigner>> SignerFromConfig(
+    const BuildConfig& c, registry::RegistryClient& client) {
+  if (c.signing_key_file.empty()) return std::unique_ptr<ImageSigner>();
+  std::ifstream in(c.signing_key_file);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("configuration key build.signing.key_file: cannot read ",
+                     c.signing_key_file));
+  }
+  std::stringstream pem;
+  pem << in.rdbuf();
+  absl::StatusOr<signature::PrivateKey> key =
+      signature::PrivateKey::FromPem(pem.str());
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "configuration key build.signing.key_file: ", c.signing_key_file, ": ",
+        key.status().message()));
+  }
+  return std::unique_ptr<ImageSigner>(new RegistryImageSigner(
+      client, *std::move(key),
+      {.builder_id = c.signing_builder_id, .temp_dir = ""}));
 }
 
 // A publish lock holds a connection while the pipeline uses another.
@@ -57,8 +88,20 @@ class BuildWiring : public ServiceWiring {
     }
     SHAPIN_ASSIGN_OR_RETURN(std::unique_ptr<registry::RegistryClient> client,
                             registry::RegistryClient::Create(registry_options));
+    SHAPIN_ASSIGN_OR_RETURN(std::unique_ptr<ImageSigner> signer,
+                            SignerFromConfig(c.build, *client));
+    // This process works in its own locked directory; what dead processes
+    // left beside it (builds, orphaned builders, storage) is recovered
+    // before this one starts claiming.
+    const std::string worker_id = DefaultWorkerId();
+    SHAPIN_ASSIGN_OR_RETURN(
+        WorkerDirectory work_dir,
+        WorkerDirectory::Claim(c.build.work_dir, worker_id));
+    PostgresBuildStore store(ctx.pool);
+    RecoverDeadWorkers(store, c.build.work_dir, WorkerOptions{}.max_attempts);
     return std::unique_ptr<BuildWiring>(
-        new BuildWiring(ctx, std::move(client), std::move(insecure)));
+        new BuildWiring(ctx, std::move(client), std::move(insecure),
+                        std::move(work_dir), worker_id, std::move(signer)));
   }
 
   ~BuildWiring() override { worker_.Stop(); }
@@ -70,20 +113,26 @@ class BuildWiring : public ServiceWiring {
  private:
   BuildWiring(ServiceContext& ctx,
               std::unique_ptr<registry::RegistryClient> client,
-              std::vector<std::string> insecure)
-      : store_(ctx.pool),
+              std::vector<std::string> insecure, WorkerDirectory work_dir,
+              const std::string& worker_id, std::unique_ptr<ImageSigner> signer)
+      : work_dir_(std::move(work_dir)),
+        store_(ctx.pool),
         metrics_(ctx.metrics),
         client_(std::move(client)),
         publisher_(*client_),
-        builder_(BuildahBuilder::Options{.storage_parent_dir =
-                                             ctx.config.build.work_dir}),
+        signer_(std::move(signer)),
+        builder_(
+            BuildahBuilder::Options{.storage_parent_dir = work_dir_.path()}),
         pipeline_(store_, fetcher_, builder_, publisher_, metrics_,
-                  {.work_dir = ctx.config.build.work_dir,
+                  {.work_dir = work_dir_.path(),
                    .timeout = ctx.config.build.timeout,
                    .insecure_registries = std::move(insecure),
-                   .build_args = SplitBuildArgs(ctx.config.build.build_args)}),
-        worker_(store_, pipeline_, metrics_,
-                {.concurrency = ctx.config.build.workers}),
+                   .build_args = SplitBuildArgs(ctx.config.build.build_args),
+                   .signer = signer_.get(),
+                   .sbom_path = ctx.config.build.sbom_path}),
+        worker_(
+            store_, pipeline_, metrics_,
+            {.worker_id = worker_id, .concurrency = ctx.config.build.workers}),
         service_(
             store_,
             {.tags = {.protected_branches = ctx.config.build.protected_branches,
@@ -97,10 +146,12 @@ class BuildWiring : public ServiceWiring {
     worker_.Start();
   }
 
+  WorkerDirectory work_dir_;  // outlives every build using it
   PostgresBuildStore store_;
   BuildMetrics metrics_;
   std::unique_ptr<registry::RegistryClient> client_;
   RegistryImagePublisher publisher_;
+  std::unique_ptr<ImageSigner> signer_;  // null: signing off
   GitSourceFetcher fetcher_;
   BuildahBuilder builder_;
   BuildPipeline pipeline_;

@@ -1,5 +1,7 @@
 #include "common/postgres_pool.h"
 
+#include <poll.h>
+
 #include <exception>
 #include <regex>
 #include <utility>
@@ -29,6 +31,17 @@ bool IsConnectionError(const std::exception& e) {
     return state.rfind("08", 0) == 0 || state.rfind("57P0", 0) == 0;
   }
   return false;
+}
+
+// An idle connection has nothing to read: when its socket is readable or
+// hung up, the server closed it (restart, admin shutdown, idle timeout).
+// Checked before reuse so that the first calls after a database restart do
+// not fail on connections that died while idle.
+bool IdleConnectionClosed(const pqxx::connection& conn) {
+  const int fd = conn.sock();
+  if (fd < 0) return true;
+  pollfd p{.fd = fd, .events = POLLIN | POLLRDHUP, .revents = 0};
+  return poll(&p, 1, 0) != 0;
 }
 
 }  // namespace
@@ -91,10 +104,11 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PostgresPool::Acquire() {
           "database ", display_url_, ": no connection free within ",
           absl::FormatDuration(options_.acquire_timeout)));
     }
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       std::unique_ptr<pqxx::connection> conn = std::move(idle_.back());
       idle_.pop_back();
-      return conn;
+      if (!IdleConnectionClosed(*conn)) return conn;
+      --open_;  // dropped; a fresh one is opened below
     }
     ++open_;  // reserve a slot; connect outside the lock
   }

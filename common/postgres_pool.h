@@ -5,6 +5,8 @@
 // adapter:
 //   broken connection / cannot connect / admin shutdown → UNAVAILABLE (the
 //     connection is dropped; the next call reconnects)
+// An idle connection the server closed meanwhile (database restart) is
+// noticed before reuse and replaced, so calls after a restart do not fail.
 //   serialization failure, deadlock                     → ABORTED
 //   unique violation                                    → ALREADY_EXISTS
 //   check / foreign-key / not-null violation            → FAILED_PRECONDITION

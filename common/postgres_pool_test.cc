@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "absl/time/clock.h"
 #include "common/schema_migrations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -146,22 +147,16 @@ TEST_F(PostgresPoolTest, ConstraintViolationsMapToStatusCodes) {
 
 TEST_F(PostgresPoolTest, LostConnectionIsUnavailableThenReconnects) {
   auto pool = FreshPool("reconnect", /*size=*/1);
-  int backend_pid = 0;
-  ASSERT_TRUE(pool->Run([&](pqxx::connection& c) {
-                    pqxx::work tx(c);
-                    backend_pid =
-                        tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
-                    return absl::OkStatus();
-                  })
-                  .ok());
-  // Kill our backend from another session, as a server restart would.
-  {
-    pqxx::connection admin(server_->url());
-    pqxx::work tx(admin);
-    tx.exec_params("SELECT pg_terminate_backend($1)", backend_pid);
-    tx.commit();
-  }
+  // The backend is killed from another session while the call uses it, as
+  // a server restart would.
   absl::Status lost = pool->Run([&](pqxx::connection& c) {
+    const int backend_pid = pqxx::nontransaction(c)
+                                .exec1("SELECT pg_backend_pid()")[0]
+                                .as<int>();
+    pqxx::connection admin(server_->url());
+    pqxx::work kill(admin);
+    kill.exec_params("SELECT pg_terminate_backend($1)", backend_pid);
+    kill.commit();
     pqxx::work tx(c);
     tx.exec("SELECT 1");
     return absl::OkStatus();
@@ -173,6 +168,44 @@ TEST_F(PostgresPoolTest, LostConnectionIsUnavailableThenReconnects) {
     return absl::OkStatus();
   });
   EXPECT_TRUE(again.ok()) << again;
+}
+
+TEST_F(PostgresPoolTest, IdleConnectionClosedByTheServerIsReplacedBeforeUse) {
+  auto pool = FreshPool("idle_closed", /*size=*/1);
+  int backend_pid = 0;
+  ASSERT_TRUE(pool->Run([&](pqxx::connection& c) {
+                    pqxx::work tx(c);
+                    backend_pid =
+                        tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  // The pooled connection dies while idle (a database restart does this to
+  // every one); the backend is gone once pg_stat_activity no longer has it.
+  pqxx::connection admin(server_->url());
+  {
+    pqxx::work tx(admin);
+    tx.exec_params("SELECT pg_terminate_backend($1)", backend_pid);
+    tx.commit();
+  }
+  for (int i = 0; i < 100; ++i) {
+    pqxx::work tx(admin);
+    if (tx.exec_params1("SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                        backend_pid)[0]
+            .as<int>() == 0) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // The next call gets a fresh connection instead of failing.
+  int new_pid = 0;
+  absl::Status next = pool->Run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    new_pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(next.ok()) << next;
+  EXPECT_NE(new_pid, backend_pid);
 }
 
 TEST_F(PostgresPoolTest, UnreachableServerIsUnavailableWithoutThePassword) {

@@ -15,6 +15,7 @@
 #include "deploy-svc/adapters/postgres_deployment_store.h"
 #include "deploy-svc/adapters/registry_image_resolver.h"
 #include "deploy-svc/deploy_service.h"
+#include "deploy-svc/interrupted_deployments.h"
 
 namespace shapin::deploy {
 namespace {
@@ -121,9 +122,14 @@ class DeployWiring : public ServiceWiring {
       SHAPIN_ASSIGN_OR_RETURN(target, LocalPodmanTarget::Create(std::move(o)));
     } else if (kind == "akash-console") {
       AkashConsoleOptions o;
+      o.base_url = c.deploy.akash.console_url;
+      o.api_key_env = c.deploy.akash.console_api_key_env;
+      o.ca_file = c.deploy.akash.console_ca_file;
       SHAPIN_ASSIGN_OR_RETURN(target, AkashConsoleTarget::Create(std::move(o)));
     } else if (kind == "akash-cli") {
-      target = std::make_unique<AkashCliTarget>(AkashCliOptions());
+      AkashCliOptions o;
+      o.binary = c.deploy.akash.cli_binary;
+      target = std::make_unique<AkashCliTarget>(std::move(o));
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown deploy target \"", kind,
@@ -170,7 +176,16 @@ class DeployWiring : public ServiceWiring {
             .canonical_repository = c.registry.canonical_repository,
             .signature_mode = c.deploy.signature.mode == "enforce"
                                   ? SignatureMode::kEnforce
-                                  : SignatureMode::kSoft});
+                                  : SignatureMode::kSoft,
+            .coverage_window = c.deploy.signature.coverage_window});
+    for (const auto& [name, env] : c.deploy.environments) {
+      pipeline_->RefreshSignatureCoverage(name);
+    }
+    // Deployments a dead deploy-svc left running are failed now, not at
+    // the environment's next deploy.
+    std::vector<std::string> names;
+    for (const auto& [name, env] : c.deploy.environments) names.push_back(name);
+    SHAPIN_RETURN_IF_ERROR(FailInterruptedDeployments(store_, names).status());
     service_ = std::make_unique<DeployServiceImpl>(store_, *pipeline_);
     return absl::OkStatus();
   }

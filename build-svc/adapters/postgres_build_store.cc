@@ -340,7 +340,8 @@ absl::Status PostgresBuildStore::Finish(const std::string& worker,
         " pre_push_digest = $8, post_push_digest = $9,"
         " digest_verification = $10, build_duration_seconds = $11,"
         " push_duration_seconds = $12, log_tail = $13, finished_at = now(),"
-        " lease_owner = NULL, lease_expires_at = NULL"
+        " lease_owner = NULL, lease_expires_at = NULL,"
+        " signature_status = $14, provenance_ref = $15, sbom_ref = $16"
         " WHERE build_id = $1 AND lease_owner = $2 AND state = 'running'"
         " RETURNING git_sha",
         r.build_id, worker, std::string(BuildStateName(r.state)),
@@ -349,7 +350,9 @@ absl::Status PostgresBuildStore::Finish(const std::string& worker,
         OptionalText(r.error_code), OptionalText(r.error_message),
         OptionalText(r.digest), OptionalText(r.pre_push_digest),
         OptionalText(r.post_push_digest), OptionalText(r.digest_verification),
-        r.build_duration_seconds, r.push_duration_seconds, r.log_tail);
+        r.build_duration_seconds, r.push_duration_seconds, r.log_tail,
+        OptionalText(r.signature_status), OptionalText(r.provenance_ref),
+        OptionalText(r.sbom_ref));
     if (updated.empty()) {
       return absl::FailedPreconditionError(
           absl::StrCat("build ", r.build_id, ": worker ", worker,
@@ -359,14 +362,18 @@ absl::Status PostgresBuildStore::Finish(const std::string& worker,
       const ImageRecord& i = *r.image;
       pqxx::result inserted = tx.exec_params(
           "INSERT INTO images (repository, repository_type, git_sha, digest,"
-          " size_bytes, platform, branch, build_id, commit_time)"
-          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9))"
+          " size_bytes, platform, branch, build_id, commit_time,"
+          " signature_status, provenance_ref, sbom_ref)"
+          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9), $10,"
+          " $11, $12)"
           " ON CONFLICT (repository, git_sha) DO NOTHING RETURNING image_id",
           i.repository, std::string(RepositoryTypeName(i.repository_type)),
           i.git_sha.str(), i.digest.str(), i.size_bytes, i.platform, i.branch,
           r.build_id,
           i.commit_time ? std::optional(absl::ToUnixSeconds(*i.commit_time))
-                        : std::nullopt);
+                        : std::nullopt,
+          OptionalText(i.signature_status), OptionalText(i.provenance_ref),
+          OptionalText(i.sbom_ref));
       if (inserted.empty()) {
         pqxx::row existing = tx.exec_params1(
             "SELECT digest FROM images WHERE repository = $1 AND git_sha = $2",
@@ -426,6 +433,21 @@ absl::StatusOr<int> PostgresBuildStore::ReapExpired(int max_attempts) {
     return absl::OkStatus();
   }));
   return touched;
+}
+
+absl::StatusOr<int> PostgresBuildStore::EndLeasesOf(const std::string& worker) {
+  int ended = 0;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    pqxx::result rows = tx.exec_params(
+        "UPDATE builds SET lease_expires_at = now() - interval '1 second'"
+        " WHERE state = 'running' AND lease_owner = $1 RETURNING build_id",
+        worker);
+    tx.commit();
+    ended = static_cast<int>(rows.size());
+    return absl::OkStatus();
+  }));
+  return ended;
 }
 
 absl::StatusOr<BuildRecord> PostgresBuildStore::RequestCancel(

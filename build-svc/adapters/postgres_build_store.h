@@ -38,6 +38,7 @@ class PostgresBuildStore : public BuildStore {
   absl::Status Finish(const std::string& worker,
                       const BuildResult& result) override;
   absl::StatusOr<int> ReapExpired(int max_attempts) override;
+  absl::StatusOr<int> EndLeasesOf(const std::string& worker) override;
   absl::StatusOr<BuildRecord> RequestCancel(
       int64_t build_id, const std::string& requested_by) override;
   absl::Status RecordEvent(const BuildEventRecord& event) override;
