@@ -2,7 +2,7 @@
 # Starts a private stack (its own state dir under a temp dir, its own ports),
 # runs the node end-to-end tests against it, and always stops it.
 #
-#   tests/e2e/run.sh [test files...]     default: reflection.test.js first, then every other *.test.js
+#   tests/e2e/run.sh [test files...]     default: reflection.test.js first, every other *.test.js, workflows.test.js last
 #
 # Environment: SHAPIN_BUILD_DIR (where the service binaries are, default
 # <repo>/build); SHAPIN_E2E_KEEP=1 keeps the temp dir (logs, configs) after a run.
@@ -61,8 +61,11 @@ if ((${#files[@]} == 0)); then
   # The smoke test wants the fresh, empty database: it runs first.
   files=("$here/reflection.test.js")
   for f in "$here"/*.test.js; do
-    [ "$f" = "$here/reflection.test.js" ] || files+=("$f")
+    case "${f##*/}" in reflection.test.js | workflows.test.js) ;; *) files+=("$f") ;; esac
   done
+  # The CI workflows build and deploy the sample commits that
+  # pipeline.test.js wants unbuilt: they run last.
+  [ -f "$here/workflows.test.js" ] && files+=("$here/workflows.test.js")
 fi
 
 cd "$here"
