@@ -158,6 +158,19 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_kind ON events (kind, event_id DESC);
 )sql"},
+    // Found by bench/history_scale (docs/performance.md): without these,
+    // ListRollbackTargets scanned every successful deployment of the
+    // environment once per image, and the in-flight checks of Deploy
+    // walked the environment's whole history when nothing was in flight.
+    {2, "history indexes", R"sql(
+CREATE INDEX images_by_repository ON images (repository, image_id DESC);
+CREATE INDEX deployments_succeeded_by_sha
+  ON deployments (environment, image_sha, finished_at)
+  WHERE state = 'succeeded' AND NOT dry_run;
+CREATE INDEX deployments_in_flight
+  ON deployments (environment, deployment_id DESC)
+  WHERE state IN ('pending', 'running');
+)sql"},
 };
 
 }  // namespace

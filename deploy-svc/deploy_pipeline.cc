@@ -7,6 +7,7 @@
 #include "common/error_code.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "deploy-svc/interrupted_deployments.h"
 #include "deploy-svc/sdl_renderer.h"
 
 namespace shapin::deploy {
@@ -75,6 +76,12 @@ absl::StatusOr<DeploymentRecord> DeployPipeline::Deploy(
     const DeployArgs& args) {
   SHAPIN_ASSIGN_OR_RETURN(const Environment* env,
                           FindEnvironment(args.environment));
+  if (args.dry_run) {
+    // A dry run applies nothing, so it neither waits for nor blocks a
+    // deployment in flight (concurrent preflights would otherwise fail
+    // ABORTED "busy"); RunLocked leaves other rows alone for it.
+    return RunLocked(args, DeploymentKind::kDeploy, "", *env);
+  }
   std::optional<DeploymentRecord> result;
   SHAPIN_RETURN_IF_ERROR(
       store_.WithEnvironmentLock(args.environment, [&]() -> absl::Status {
@@ -124,10 +131,12 @@ absl::StatusOr<DeploymentRecord> DeployPipeline::RunLocked(
     const DeployArgs& args, DeploymentKind kind, const std::string& reason,
     const Environment& env) {
   // Under the lock nothing else can be running: anything left PENDING or
-  // RUNNING belongs to a deploy-svc that died mid-deploy.
-  absl::StatusOr<int> abandoned = store_.FailAbandoned(
-      args.environment,
-      "TARGET_FAILURE deploy-svc stopped while this deployment was running");
+  // RUNNING belongs to a deploy-svc that died mid-deploy. (Dry runs hold no
+  // lock, so they must not judge other rows.)
+  absl::StatusOr<int> abandoned =
+      args.dry_run ? absl::StatusOr<int>(0)
+                   : store_.FailAbandoned(args.environment,
+                                          kInterruptedDeploymentReason);
   if (abandoned.ok() && *abandoned > 0) {
     LogWarning("deployments_abandoned",
                {{"environment", args.environment}, {"count", *abandoned}});
@@ -173,9 +182,11 @@ absl::StatusOr<DeploymentRecord> DeployPipeline::RunLocked(
     r.error_message = std::string(status.message());
   }
   SHAPIN_RETURN_IF_ERROR(store_.Update(r));
-  metrics_.ObserveDeployment(args.environment, kind_name,
-                             status.ok() ? "succeeded" : "failed",
-                             *r.duration_seconds);
+  if (!r.dry_run) {
+    metrics_.ObserveDeployment(args.environment, kind_name,
+                               status.ok() ? "succeeded" : "failed",
+                               *r.duration_seconds);
+  }
   if (!status.ok()) {
     LogWarning("deployment_failed", {{"deployment_id", r.deployment_id},
                                      {"environment", args.environment},
@@ -193,10 +204,16 @@ absl::StatusOr<DeploymentRecord> DeployPipeline::RunLocked(
   }
   metrics_.SetDeployedImage(args.environment, r.image_sha.str(),
                             r.digest->str());
+  RefreshSignatureCoverage(args.environment);
   if (a.commit_time) {
     metrics_.SetLeadTime(
         args.environment,
         absl::ToDoubleSeconds(*r.finished_at - *a.commit_time));
+  }
+  if (kind == DeploymentKind::kRollback && a.current && a.current->started_at) {
+    metrics_.ObserveTimeToRestore(
+        args.environment,
+        absl::ToDoubleSeconds(*r.finished_at - *a.current->started_at));
   }
   if (kind == DeploymentKind::kRollback) {
     SHAPIN_RETURN_IF_ERROR(store_.SetHold(
@@ -212,13 +229,25 @@ absl::StatusOr<DeploymentRecord> DeployPipeline::RunLocked(
   return r;
 }
 
+void DeployPipeline::RefreshSignatureCoverage(const std::string& environment) {
+  absl::StatusOr<SignatureCoverage> coverage =
+      store_.SignatureCoverageOf(environment, options_.coverage_window);
+  if (!coverage.ok()) {
+    LogWarning(
+        "signature_coverage_not_refreshed",
+        {{"environment", environment}, {"error", coverage.status().message()}});
+    return;
+  }
+  metrics_.SetSignedDeploymentsRatio(environment, coverage->verified,
+                                     coverage->total);
+}
+
 absl::StatusOr<Digest> DeployPipeline::CheckImage(
     const GitSha& sha, DeploymentKind kind,
-    std::optional<int64_t> deployment_id,
-    std::optional<absl::Time>* commit_time) {
+    std::optional<int64_t> deployment_id, ImageFacts* facts_out) {
   const std::string& repo = options_.canonical_repository;
   SHAPIN_ASSIGN_OR_RETURN(ImageFacts facts, store_.GetImageFacts(repo, sha));
-  if (commit_time != nullptr) *commit_time = facts.commit_time;
+  if (facts_out != nullptr) *facts_out = facts;
   if (kind == DeploymentKind::kRollback && !facts.canonical_digest) {
     return ShapinError(
         ErrorCode::kPolicyViolation,
@@ -266,9 +295,10 @@ absl::Status DeployPipeline::Execute(Attempt& a) {
                   a.args.image_sha, a.args.override_hold));
   }
 
-  SHAPIN_ASSIGN_OR_RETURN(
-      Digest digest,
-      CheckImage(a.args.image_sha, r.kind, r.deployment_id, &a.commit_time));
+  ImageFacts facts;
+  SHAPIN_ASSIGN_OR_RETURN(Digest digest, CheckImage(a.args.image_sha, r.kind,
+                                                    r.deployment_id, &facts));
+  a.commit_time = facts.commit_time;
   r.digest = digest;
   r.image_ref =
       PinnedRef(options_.canonical_repository, a.args.image_sha, digest);
@@ -386,10 +416,11 @@ absl::Status DeployPipeline::AwaitRollout(Attempt& a,
 
 absl::StatusOr<ResolvedImageInfo> DeployPipeline::Resolve(const GitSha& sha) {
   const std::string& repo = options_.canonical_repository;
-  SHAPIN_ASSIGN_OR_RETURN(ImageFacts facts, store_.GetImageFacts(repo, sha));
+  // CheckImage reads the image facts; reuse them (one query, not two).
+  ImageFacts facts;
   SHAPIN_ASSIGN_OR_RETURN(
       Digest digest,
-      CheckImage(sha, DeploymentKind::kDeploy, std::nullopt, nullptr));
+      CheckImage(sha, DeploymentKind::kDeploy, std::nullopt, &facts));
   ResolvedImageInfo info(digest);
   info.repository = repo;
   info.image_ref = PinnedRef(repo, sha, digest);

@@ -42,6 +42,8 @@ struct Environment {
 struct DeployPipelineOptions {
   std::string canonical_repository;
   SignatureMode signature_mode = SignatureMode::kSoft;
+  // Distinct SHAs behind shapin_signed_deployments_ratio.
+  int coverage_window = 20;
   // Between rollout observations.
   absl::Duration poll_interval = absl::Seconds(2);
   // Injectable for tests; default absl::SleepFor.
@@ -93,6 +95,11 @@ class DeployPipeline {
   absl::StatusOr<const Environment*> FindEnvironment(
       const std::string& environment) const;
 
+  // Recomputes shapin_signed_deployments_ratio{environment} from the
+  // store (after each successful deployment, and at start-up). Best effort:
+  // a store error is logged and the gauge keeps its value.
+  void RefreshSignatureCoverage(const std::string& environment);
+
   const std::string& canonical_repository() const {
     return options_.canonical_repository;
   }
@@ -106,9 +113,11 @@ class DeployPipeline {
   absl::Status Execute(Attempt& attempt);
   absl::Status AwaitRollout(Attempt& attempt, const ApplyResult& applied,
                             bool expect_change);
+  // The digest to deploy; `facts_out` (may be null) gets the recorded facts
+  // it was checked against.
   absl::StatusOr<Digest> CheckImage(const GitSha& sha, DeploymentKind kind,
                                     std::optional<int64_t> deployment_id,
-                                    std::optional<absl::Time>* commit_time);
+                                    ImageFacts* facts_out);
   void Sleep(absl::Duration d) const;
 
   DeploymentStore& store_;

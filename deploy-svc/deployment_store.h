@@ -57,6 +57,12 @@ struct RollbackCandidate {
   std::string signature_status;
 };
 
+// Signature coverage of what an environment ran recently.
+struct SignatureCoverage {
+  int verified = 0;  // SHAs whose signature_status was "verified"
+  int total = 0;     // distinct SHAs looked at (at most the window)
+};
+
 class DeploymentStore {
  public:
   virtual ~DeploymentStore() = default;
@@ -72,6 +78,12 @@ class DeploymentStore {
   // SHAs of successful, non-dry-run deployments, newest first.
   virtual absl::StatusOr<std::vector<GitSha>> SuccessfulShas(
       const std::string& environment, int limit) = 0;
+  // Over the `window` most recently deployed distinct SHAs of `environment`
+  // (successful, non-dry-run deployments), how many were verified; each SHA
+  // counts with the signature status of its latest deployment. {0, 0} when
+  // nothing was deployed.
+  virtual absl::StatusOr<SignatureCoverage> SignatureCoverageOf(
+      const std::string& environment, int window) = 0;
 
   // Records a PENDING deployment; previous_sha/previous_digest are taken
   // from the environment's current deployment in the same transaction.
@@ -81,7 +93,8 @@ class DeploymentStore {
   virtual absl::Status Update(const DeploymentRecord& d) = 0;
   // Deployments left PENDING or RUNNING by a process that died: marked
   // FAILED with `reason`. Called at start-up and before each deploy, under
-  // the environment lock. Returns how many.
+  // the environment lock. Dry runs hold no lock, so one counts only when
+  // older than 10 minutes. Returns how many.
   virtual absl::StatusOr<int> FailAbandoned(const std::string& environment,
                                             const std::string& reason) = 0;
 

@@ -1,5 +1,6 @@
 #include "deploy-svc/adapters/cosign_verifier.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/error_code.h"
 #include "common/status_macros.h"
 
@@ -11,15 +12,31 @@ absl::StatusOr<SignatureVerdict> CosignVerifier::Verify(const ImageRef& image,
     return absl::InvalidArgumentError(
         "signature verification needs an image pinned by digest");
   }
+  const std::string key = absl::StrCat(image.ToString(), " ", sha.str());
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = verified_.find(key);
+    if (it != verified_.end() && clock_->Now() < it->second.expires) {
+      return it->second.verdict;
+    }
+  }
+  // The registry reads run unlocked: concurrent first checks of one image
+  // may both fetch, which is harmless.
   SHAPIN_ASSIGN_OR_RETURN(
       signature::VerificationResult result,
       signature::VerifyImageInRegistry(
           store_, verifier_, image.repository_only(), *image.digest(), sha));
-  return SignatureVerdict{
+  SignatureVerdict verdict{
       .verified = result.status() == signature::VerificationStatus::kVerified,
       .reason = std::string(signature::ReasonName(result.reason)),
       .provenance_status = std::string(
           signature::ProvenanceStatusName(result.provenance_status))};
+  if (verdict.verified) {
+    absl::MutexLock lock(&mu_);
+    if (verified_.size() >= kMaxCachedVerdicts) verified_.clear();
+    verified_[key] = {verdict, clock_->Now() + kVerifiedCacheTtl};
+  }
+  return verdict;
 }
 
 }  // namespace shapin::deploy

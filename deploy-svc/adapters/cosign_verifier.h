@@ -5,9 +5,23 @@
 // A fetch that cannot complete (registry unreachable, bad response) is an
 // error — the deploy turns it into VERIFY_TOOL_ERROR — while a missing or
 // invalid signature is an unverified verdict with its reason.
+//
+// Verified verdicts are remembered per pinned image for kVerifiedCacheTtl:
+// a signature that verified against an immutable digest stays valid, so a
+// repeat (every ResolveImage / dry run / deploy of the same SHA) skips the
+// five registry reads of .sig, .att and referrers (docs/performance.md).
+// Only deleting the signature or adding an attestation within the TTL goes
+// unseen until it expires. Unverified verdicts and errors are never kept: a
+// signature published after a first check counts at once.
 #ifndef SHAPIN_DEPLOY_SVC_ADAPTERS_COSIGN_VERIFIER_H_
 #define SHAPIN_DEPLOY_SVC_ADAPTERS_COSIGN_VERIFIER_H_
 
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/registry/clock.h"
 #include "common/registry/registry_client.h"
 #include "common/signature/signature_registry.h"
 #include "common/signature/verifier.h"
@@ -17,16 +31,31 @@ namespace shapin::deploy {
 
 class CosignVerifier : public SignatureVerifier {
  public:
-  // `client` must outlive the verifier.
-  CosignVerifier(registry::RegistryClient& client, signature::Verifier verifier)
-      : store_(&client), verifier_(std::move(verifier)) {}
+  static constexpr absl::Duration kVerifiedCacheTtl = absl::Seconds(60);
+  // Bound on remembered images; the cache is emptied when it is reached.
+  static constexpr size_t kMaxCachedVerdicts = 1024;
+
+  // `client` and `clock` must outlive the verifier.
+  CosignVerifier(registry::RegistryClient& client, signature::Verifier verifier,
+                 registry::Clock* clock = registry::RealClock::Get())
+      : store_(&client), verifier_(std::move(verifier)), clock_(clock) {}
 
   absl::StatusOr<SignatureVerdict> Verify(const ImageRef& image,
                                           const GitSha& sha) override;
 
  private:
+  struct CachedVerdict {
+    SignatureVerdict verdict;
+    absl::Time expires;
+  };
+
   signature::RegistrySignatureStore store_;
   signature::Verifier verifier_;
+  registry::Clock* clock_;
+  absl::Mutex mu_;
+  // Keyed by pinned reference + SHA.
+  absl::flat_hash_map<std::string, CachedVerdict> verified_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace shapin::deploy

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/error_code.h"
+#include "common/registry/testing/fake_clock.h"
 #include "common/registry/testing/oci_layout_builder.h"
 #include "common/registry/testing/registry_server.h"
 #include "common/signature/signer.h"
@@ -50,13 +51,14 @@ class CosignVerifierTest : public ::testing::Test {
   }
 
   std::unique_ptr<CosignVerifier> VerifierTrusting(
-      const signature::PrivateKey& key) {
+      const signature::PrivateKey& key,
+      registry::Clock* clock = registry::RealClock::Get()) {
     signature::TrustConfig trust;
     trust.public_keys_pem = {key.public_key().ToPem()};
     auto material = signature::TrustMaterial::Create(trust);
     EXPECT_TRUE(material.ok()) << material.status();
     return std::make_unique<CosignVerifier>(
-        *reader_, signature::Verifier(std::move(*material)));
+        *reader_, signature::Verifier(std::move(*material)), clock);
   }
 
   void Sign() {
@@ -116,6 +118,33 @@ TEST_F(CosignVerifierTest, UnreachableRegistryIsAVerifyToolError) {
       ApplySignaturePolicy(v, SignatureMode::kSoft);
   EXPECT_EQ(ErrorCodeOf(decided.status()), ErrorCode::kVerifyToolError);
   EXPECT_EQ(decided.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(CosignVerifierTest, VerifiedVerdictIsKeptForItsTtlUnverifiedIsNot) {
+  registry::testing::FakeClock clock;
+  std::unique_ptr<CosignVerifier> verifier = VerifierTrusting(*key_, &clock);
+  absl::StatusOr<SignatureVerdict> before = verifier->Verify(Pinned(), *sha_);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->reason, "no_signature");
+
+  // Not remembered: the signature published now counts at once.
+  Sign();
+  absl::StatusOr<SignatureVerdict> signed_now =
+      verifier->Verify(Pinned(), *sha_);
+  ASSERT_TRUE(signed_now.ok()) << signed_now.status();
+  EXPECT_TRUE(signed_now->verified);
+
+  // Remembered: within the TTL the registry is not read at all.
+  ASSERT_TRUE(registry_->Stop().ok());
+  clock.Sleep(CosignVerifier::kVerifiedCacheTtl - absl::Seconds(1));
+  absl::StatusOr<SignatureVerdict> cached = verifier->Verify(Pinned(), *sha_);
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  EXPECT_TRUE(cached->verified);
+  EXPECT_EQ(cached->reason, "verified");
+
+  // Expired: read again (and the stopped registry makes that an error).
+  clock.Sleep(absl::Seconds(2));
+  EXPECT_FALSE(verifier->Verify(Pinned(), *sha_).ok());
 }
 
 }  // namespace

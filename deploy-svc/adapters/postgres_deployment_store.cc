@@ -186,6 +186,31 @@ absl::StatusOr<std::vector<GitSha>> PostgresDeploymentStore::SuccessfulShas(
   return shas;
 }
 
+absl::StatusOr<SignatureCoverage> PostgresDeploymentStore::SignatureCoverageOf(
+    const std::string& environment, int window) {
+  SignatureCoverage coverage;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::read_transaction tx(c);
+    // Latest deployment per SHA, then the `window` newest of those.
+    pqxx::row row = tx.exec_params1(
+        "WITH latest AS ("
+        "  SELECT DISTINCT ON (image_sha) image_sha, deployment_id,"
+        "    signature_status FROM deployments"
+        "  WHERE environment = $1 AND state = 'succeeded' AND NOT dry_run"
+        "  ORDER BY image_sha, deployment_id DESC),"
+        " recent AS ("
+        "  SELECT signature_status FROM latest"
+        "  ORDER BY deployment_id DESC LIMIT $2)"
+        " SELECT count(*) FILTER (WHERE signature_status = 'verified'),"
+        "  count(*) FROM recent",
+        environment, window);
+    coverage.verified = row[0].as<int>();
+    coverage.total = row[1].as<int>();
+    return absl::OkStatus();
+  }));
+  return coverage;
+}
+
 absl::StatusOr<DeploymentRecord> PostgresDeploymentStore::Create(
     const NewDeployment& d) {
   int64_t id = 0;
@@ -252,8 +277,19 @@ absl::StatusOr<int> PostgresDeploymentStore::FailAbandoned(
         "'TARGET_FAILURE',"
         " error_message = $2, finished_at = now()"
         " WHERE environment = $1 AND state IN ('pending', 'running')"
-        " RETURNING deployment_id",
+        // Dry runs run outside the lock: only one far older than any dry
+        // run takes was abandoned.
+        "   AND (NOT dry_run OR created_at < now() - interval '10 minutes')"
+        " RETURNING deployment_id, image_sha",
         environment, reason);
+    // In the audit trail too: the target may run what history calls failed.
+    for (const pqxx::row& row : r) {
+      tx.exec_params(
+          "INSERT INTO events (kind, severity, deployment_id, git_sha,"
+          " message) VALUES ('deployment_interrupted', 'warning', $1, $2, $3)",
+          row[0].as<int64_t>(), row[1].as<std::string>(),
+          absl::StrCat(environment, ": ", reason));
+    }
     tx.commit();
     n = static_cast<int>(r.size());
     return absl::OkStatus();
@@ -278,6 +314,7 @@ absl::Status PostgresDeploymentStore::WithEnvironmentLock(
       pqxx::result r = tx.exec_params(
           "SELECT deployment_id, image_sha FROM deployments"
           " WHERE environment = $1 AND state IN ('pending', 'running')"
+          "   AND NOT dry_run"
           " ORDER BY deployment_id DESC LIMIT 1",
           environment);
       if (!r.empty()) {

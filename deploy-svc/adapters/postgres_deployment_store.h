@@ -25,6 +25,8 @@ class PostgresDeploymentStore : public DeploymentStore {
       const std::string& environment) override;
   absl::StatusOr<std::vector<GitSha>> SuccessfulShas(
       const std::string& environment, int limit) override;
+  absl::StatusOr<SignatureCoverage> SignatureCoverageOf(
+      const std::string& environment, int window) override;
   absl::StatusOr<DeploymentRecord> Create(const NewDeployment& d) override;
   absl::Status Update(const DeploymentRecord& d) override;
   absl::StatusOr<int> FailAbandoned(const std::string& environment,
