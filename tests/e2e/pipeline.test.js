@@ -135,8 +135,8 @@ describe('pipeline: build by SHA, deploy, roll back (through reflection)', () =>
     for (const k of ['APP_URL', 'CANONICAL_REPOSITORY']) {
       assert.ok(env[k], `the stack's env lacks ${k} (scripts/stack writes it)`);
     }
-    build = new ReflectionClient(env.BUILD_ADDR, { timeoutMs: 30000 });
-    deploy = new ReflectionClient(env.DEPLOY_ADDR, { timeoutMs: 30000 });
+    build = new ReflectionClient(env.BUILD_ADDR, { timeoutMs: 30000, token: env.SHAPIN_TOKEN || null });
+    deploy = new ReflectionClient(env.DEPLOY_ADDR, { timeoutMs: 30000, token: env.SHAPIN_TOKEN || null });
 
     repoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shapin-e2e-sample-'));
     const out = execFileSync(kMakeSampleRepo, [repoDir], { encoding: 'utf8', timeout: 60000 });
@@ -174,6 +174,9 @@ describe('pipeline: build by SHA, deploy, roll back (through reflection)', () =>
       assert.equal(b.digest_verification, 'ok', JSON.stringify(b));
       assert.equal(b.pre_push_digest, b.digest);
       assert.equal(b.post_push_digest, b.digest);
+      // The stack configures a signing key: signature and provenance are attached.
+      assert.equal(b.signature_status, 'signed', JSON.stringify(b));
+      assert.match(b.provenance_ref, /@sha256:[0-9a-f]{64}$/, JSON.stringify(b));
 
       const image = await build.call(`${kBuild}/GetImage`, { git_sha: sha });
       assert.equal(image.digest, b.digest, JSON.stringify(image));
@@ -257,8 +260,9 @@ describe('pipeline: build by SHA, deploy, roll back (through reflection)', () =>
       if (!needs(t, 'buildA')) return;
       const d = await deployCall(s.repo.a);
       assertDeployed(d, s.repo.a, s.buildA, 'DEPLOYMENT_KIND_DEPLOY', 'Deploy A');
-      assert.equal(d.signature_status, 'unverified');
-      assert.equal(d.signature_reason, 'not_configured');
+      // The stack signs with its own key and verifies with the public half.
+      assert.equal(d.signature_status, 'verified');
+      assert.equal(d.signature_reason, 'verified');
       assert.equal(d.previous_sha, '', 'nothing ran before A');
       assert.equal(d.target, 'local');
       assert.ok(d.rendered_manifest.includes(s.buildA.image_ref),
