@@ -43,6 +43,18 @@ absl::Status BadValue(absl::string_view key, absl::string_view why) {
       absl::StrCat("configuration key ", key, ": ", why));
 }
 
+// A string one level further down (server.tls.*, deploy.signature.*, …).
+// The caller prefixes the key to the error.
+template <typename Section, typename Sub>
+Setter NestedStringField(Section Config::*section, Sub Section::*sub,
+                         std::string Sub::*field) {
+  return [=](Config& c, const RawValue& v) -> absl::Status {
+    if (v.is_list) return absl::InvalidArgumentError("expected a string");
+    ((c.*section).*sub).*field = v.scalar;
+    return absl::OkStatus();
+  };
+}
+
 template <typename Section>
 Setter StringField(Section Config::*section, std::string Section::*field,
                    std::string key) {
@@ -142,20 +154,15 @@ const std::vector<KeySpec>& Keys() {
     add("server.shutdown_grace", [](std::string p) {
       return DurationField(&C::server, &ServerConfig::shutdown_grace, p);
     });
-    // server.tls.* lives one level down; small adapters reach it.
-    auto tls_string = [](std::string ServerTlsConfig::*field) {
-      return [field](Config& c, const RawValue& v) -> absl::Status {
-        if (v.is_list) return absl::InvalidArgumentError("expected a string");
-        c.server.tls.*field = v.scalar;
-        return absl::OkStatus();
-      };
-    };
-    k->push_back(
-        {"server.tls.cert_file", tls_string(&ServerTlsConfig::cert_file)});
-    k->push_back(
-        {"server.tls.key_file", tls_string(&ServerTlsConfig::key_file)});
+    k->push_back({"server.tls.cert_file",
+                  NestedStringField(&Config::server, &ServerConfig::tls,
+                                    &ServerTlsConfig::cert_file)});
+    k->push_back({"server.tls.key_file",
+                  NestedStringField(&Config::server, &ServerConfig::tls,
+                                    &ServerTlsConfig::key_file)});
     k->push_back({"server.tls.client_ca_file",
-                  tls_string(&ServerTlsConfig::client_ca_file)});
+                  NestedStringField(&Config::server, &ServerConfig::tls,
+                                    &ServerTlsConfig::client_ca_file)});
     add("auth.tokens_file", [](std::string p) {
       return StringField(&C::auth, &AuthConfig::tokens_file, p);
     });
@@ -224,14 +231,6 @@ const std::vector<KeySpec>& Keys() {
     add("build.sbom_path", [](std::string p) {
       return StringField(&C::build, &BuildConfig::sbom_path, p);
     });
-    // The signature section lives inside `deploy`; small adapters reach it.
-    auto sig_string = [](std::string SignatureConfig::*field) {
-      return [field](Config& c, const RawValue& v) -> absl::Status {
-        if (v.is_list) return absl::InvalidArgumentError("expected a string");
-        c.deploy.signature.*field = v.scalar;
-        return absl::OkStatus();
-      };
-    };
     auto sig_list = [](std::vector<std::string> SignatureConfig::*field) {
       return [field](Config& c, const RawValue& v) -> absl::Status {
         std::vector<std::string> items = v.list;
@@ -243,7 +242,9 @@ const std::vector<KeySpec>& Keys() {
         return absl::OkStatus();
       };
     };
-    k->push_back({"deploy.signature.mode", sig_string(&SignatureConfig::mode)});
+    k->push_back({"deploy.signature.mode",
+                  NestedStringField(&Config::deploy, &DeployConfig::signature,
+                                    &SignatureConfig::mode)});
     k->push_back({"deploy.signature.public_key_files",
                   sig_list(&SignatureConfig::public_key_files)});
     k->push_back({"deploy.signature.fulcio_root_files",
@@ -251,28 +252,28 @@ const std::vector<KeySpec>& Keys() {
     k->push_back({"deploy.signature.rekor_key_files",
                   sig_list(&SignatureConfig::rekor_key_files)});
     k->push_back({"deploy.signature.trusted_root_file",
-                  sig_string(&SignatureConfig::trusted_root_file)});
+                  NestedStringField(&Config::deploy, &DeployConfig::signature,
+                                    &SignatureConfig::trusted_root_file)});
     k->push_back({"deploy.signature.identity_issuer",
-                  sig_string(&SignatureConfig::identity_issuer)});
+                  NestedStringField(&Config::deploy, &DeployConfig::signature,
+                                    &SignatureConfig::identity_issuer)});
     k->push_back({"deploy.signature.identity_subject_regex",
-                  sig_string(&SignatureConfig::identity_subject_regex)});
+                  NestedStringField(&Config::deploy, &DeployConfig::signature,
+                                    &SignatureConfig::identity_subject_regex)});
     k->push_back({"deploy.signature.allowed_builder_ids",
                   sig_list(&SignatureConfig::allowed_builder_ids)});
-    auto akash_string = [](std::string AkashConfig::*field) {
-      return [field](Config& c, const RawValue& v) -> absl::Status {
-        if (v.is_list) return absl::InvalidArgumentError("expected a string");
-        c.deploy.akash.*field = v.scalar;
-        return absl::OkStatus();
-      };
-    };
-    k->push_back(
-        {"deploy.akash.console_url", akash_string(&AkashConfig::console_url)});
+    k->push_back({"deploy.akash.console_url",
+                  NestedStringField(&Config::deploy, &DeployConfig::akash,
+                                    &AkashConfig::console_url)});
     k->push_back({"deploy.akash.console_api_key_env",
-                  akash_string(&AkashConfig::console_api_key_env)});
+                  NestedStringField(&Config::deploy, &DeployConfig::akash,
+                                    &AkashConfig::console_api_key_env)});
     k->push_back({"deploy.akash.console_ca_file",
-                  akash_string(&AkashConfig::console_ca_file)});
-    k->push_back(
-        {"deploy.akash.cli_binary", akash_string(&AkashConfig::cli_binary)});
+                  NestedStringField(&Config::deploy, &DeployConfig::akash,
+                                    &AkashConfig::console_ca_file)});
+    k->push_back({"deploy.akash.cli_binary",
+                  NestedStringField(&Config::deploy, &DeployConfig::akash,
+                                    &AkashConfig::cli_binary)});
     add("deploy.signature.coverage_window", [](std::string p) -> Setter {
       return [p](Config& c, const RawValue& v) -> absl::Status {
         int n = 0;

@@ -1,7 +1,5 @@
 #include "build-svc/adapters/buildah_builder.h"
 
-#include <sys/mount.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -21,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "build-svc/adapters/mount_safe_removal.h"
 #include "build-svc/adapters/tool_failure_reason.h"
 #include "common/error_code.h"
 #include "common/log.h"
@@ -118,26 +117,6 @@ std::string RegistriesConf(const std::vector<std::string>& search,
   return conf;
 }
 
-// Mount points at or below `dir`, deepest first.
-std::vector<std::string> MountsUnder(const std::string& dir) {
-  std::vector<std::string> mounts;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields = absl::StrSplit(line, ' ');
-    if (fields.size() < 5) continue;
-    const std::string& point = fields[4];  // octal-escaped; ours have no spaces
-    if (point == dir || absl::StartsWith(point, absl::StrCat(dir, "/"))) {
-      mounts.push_back(point);
-    }
-  }
-  std::sort(mounts.begin(), mounts.end(),
-            [](const std::string& a, const std::string& b) {
-              return a.size() > b.size();
-            });
-  return mounts;
-}
-
 // The per-build directory: storage root, run root, temp files, HOME and
 // registries.conf. Removed on destruction, so every return path cleans up.
 class BuildDir {
@@ -185,24 +164,9 @@ class BuildDir {
 
   void Remove() {
     if (path_.empty()) return;
-    // chroot isolation mounts inside its own namespace, so nothing should be
-    // mounted here; but if something is, deleting through it could delete
-    // the host files behind a bind mount. Unmount first, and rather leak the
-    // directory than delete through a mount.
-    for (const std::string& point : MountsUnder(path_)) {
-      umount2(point.c_str(), MNT_DETACH);
-    }
-    if (std::vector<std::string> left = MountsUnder(path_); !left.empty()) {
-      LogError("build_dir_not_removed", {{"dir", path_},
-                                         {"reason", "mounted"},
-                                         {"mounts", absl::StrJoin(left, ",")}});
-      return;
-    }
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-    if (ec) {
-      LogWarning("build_dir_not_removed",
-                 {{"dir", path_}, {"reason", ec.message()}});
+    if (absl::Status s = build::RemoveTreeNotThroughMounts(path_); !s.ok()) {
+      LogError("build_dir_not_removed",
+               {{"dir", path_}, {"reason", s.message()}});
     }
   }
 

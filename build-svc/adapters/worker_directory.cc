@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,10 +18,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "build-svc/adapters/mount_safe_removal.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 
 namespace shapin::build {
 namespace {
@@ -99,24 +99,6 @@ std::vector<pid_t> ProcessesUsing(const std::string& dir) {
     }
   }
   return found;
-}
-
-std::vector<std::string> MountsUnder(const std::string& dir) {
-  std::vector<std::string> mounts;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields = absl::StrSplit(line, ' ');
-    if (fields.size() > 4 && IsInside(fields[4], dir)) {
-      mounts.push_back(fields[4]);
-    }
-  }
-  // Deepest first.
-  std::sort(mounts.begin(), mounts.end(),
-            [](const std::string& a, const std::string& b) {
-              return a.size() > b.size();
-            });
-  return mounts;
 }
 
 }  // namespace
@@ -203,20 +185,7 @@ absl::StatusOr<int> RemoveAbandonedWorker(const AbandonedWorker& worker) {
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
-  for (const std::string& point : MountsUnder(worker.path)) {
-    umount2(point.c_str(), MNT_DETACH);
-  }
-  if (std::vector<std::string> left = MountsUnder(worker.path); !left.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("not removing ", worker.path,
-                     ": still mounted: ", absl::StrJoin(left, ", ")));
-  }
-  std::error_code ec;
-  fs::remove_all(worker.path, ec);
-  if (ec) {
-    return absl::InternalError(
-        absl::StrCat("cannot remove ", worker.path, ": ", ec.message()));
-  }
+  SHAPIN_RETURN_IF_ERROR(RemoveTreeNotThroughMounts(worker.path));
   return killed;
 }
 
