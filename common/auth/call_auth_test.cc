@@ -7,6 +7,7 @@
 
 #include "common/auth/token_hash.h"
 #include "common/grpc_server.h"
+#include "common/grpc_status.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -27,10 +28,7 @@ class EchoBuildService : public shapin::v1::BuildService::Service {
                            const shapin::v1::SubmitBuildRequest*,
                            shapin::v1::Build* reply) override {
     absl::StatusOr<Identity> caller = AuthorizedCaller(context);
-    if (!caller.ok()) {
-      return grpc::Status(static_cast<grpc::StatusCode>(caller.status().code()),
-                          std::string(caller.status().message()));
-    }
+    if (!caller.ok()) return ToGrpcStatus(caller.status());
     reply->set_requested_by(caller->name);
     return grpc::Status::OK;
   }
