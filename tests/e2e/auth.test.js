@@ -12,7 +12,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { ReflectionClient, GrpcError } = require('./lib/reflection-client');
+const { ReflectionClient } = require('./lib/reflection-client');
+const { grpcFailure } = require('./lib/grpc-failure');
 const { stackEnv, stackTokens } = require('./lib/stack');
 
 const kBuild = 'shapin.v1.BuildService';
@@ -30,16 +31,6 @@ const kReads = [
   `${kDeploy}/GetDeployment`, `${kDeploy}/ListDeployments`, `${kDeploy}/GetCurrent`,
   `${kDeploy}/ListRollbackTargets`, `${kDeploy}/ResolveImage`, `${kDeploy}/WatchDeployment`,
 ];
-
-async function grpcFailure(promise) {
-  try {
-    const reply = await promise;
-    assert.fail(`expected a gRPC error, got ${JSON.stringify(reply)}`);
-  } catch (err) {
-    if (!(err instanceof GrpcError)) throw err;
-    return err;
-  }
-}
 
 // Calls a unary or streaming method once with an empty request; resolves to
 // the first reply or rejects with the GrpcError.

@@ -18,7 +18,8 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { ReflectionClient, GrpcError } = require('./lib/reflection-client');
+const { ReflectionClient } = require('./lib/reflection-client');
+const { grpcFailure } = require('./lib/grpc-failure');
 const { stackEnv, scrapeMetrics, sample } = require('./lib/stack');
 
 const kBuild = 'shapin.v1.BuildService';
@@ -34,17 +35,6 @@ const kDeployCallMs = 150000; // the stack's rollout_timeout is 2m
 const kStepMs = 200000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Resolves to the GrpcError the promise rejects with; fails if it resolves.
-async function grpcFailure(promise) {
-  try {
-    const reply = await promise;
-    assert.fail(`expected a gRPC error, got ${JSON.stringify(reply)}`);
-  } catch (err) {
-    if (!(err instanceof GrpcError)) throw err;
-    return err;
-  }
-}
 
 // Asserts a failed call's status code and the error code its message starts with.
 function assertGrpcError(err, codeName, errorCode, what) {

@@ -11,7 +11,8 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { ReflectionClient, GrpcError } = require('./lib/reflection-client');
+const { ReflectionClient } = require('./lib/reflection-client');
+const { grpcFailure } = require('./lib/grpc-failure');
 const { stackEnv, scrapeMetrics, sample } = require('./lib/stack');
 
 const kBuildService = 'shapin.v1.BuildService';
@@ -21,17 +22,6 @@ const kContract = {
   [kDeployService]: ['Deploy', 'Rollback', 'GetDeployment', 'ListDeployments', 'GetCurrent',
     'ListRollbackTargets', 'ResolveImage', 'WatchDeployment', 'ReleaseHold'],
 };
-
-// Resolves to the GrpcError the promise rejects with; fails if it resolves.
-async function grpcFailure(promise) {
-  try {
-    const reply = await promise;
-    assert.fail(`expected a gRPC error, got ${JSON.stringify(reply)}`);
-  } catch (err) {
-    if (!(err instanceof GrpcError)) throw err;
-    return err;
-  }
-}
 
 // Polls /metrics until check(samples) passes (the counters are updated as the
 // call completes, which may be a moment after the client has its reply).
