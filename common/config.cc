@@ -169,6 +169,9 @@ const std::vector<KeySpec>& Keys() {
     add("auth.required", [](std::string p) {
       return BoolField(&C::auth, &AuthConfig::required, p);
     });
+    add("auth.refresh_interval", [](std::string p) {
+      return DurationField(&C::auth, &AuthConfig::refresh_interval, p);
+    });
     add("log.level", [](std::string p) { return LogLevelField(p); });
     add("database.url", [](std::string p) {
       return StringField(&C::database, &DatabaseConfig::url, p);
@@ -191,6 +194,9 @@ const std::vector<KeySpec>& Keys() {
     });
     add("registry.ca_file", [](std::string p) {
       return StringField(&C::registry, &RegistryConfig::ca_file, p);
+    });
+    add("registry.tls_server_name", [](std::string p) {
+      return StringField(&C::registry, &RegistryConfig::tls_server_name, p);
     });
     add("registry.username", [](std::string p) {
       return StringField(&C::registry, &RegistryConfig::username, p);
@@ -271,9 +277,15 @@ const std::vector<KeySpec>& Keys() {
     k->push_back({"deploy.akash.console_ca_file",
                   NestedStringField(&Config::deploy, &DeployConfig::akash,
                                     &AkashConfig::console_ca_file)});
+    k->push_back({"deploy.akash.console_tls_server_name",
+                  NestedStringField(&Config::deploy, &DeployConfig::akash,
+                                    &AkashConfig::console_tls_server_name)});
     k->push_back({"deploy.akash.cli_binary",
                   NestedStringField(&Config::deploy, &DeployConfig::akash,
                                     &AkashConfig::cli_binary)});
+    add("deploy.lock_wait", [](std::string p) {
+      return DurationField(&C::deploy, &DeployConfig::lock_wait, p);
+    });
     add("deploy.signature.coverage_window", [](std::string p) -> Setter {
       return [p](Config& c, const RawValue& v) -> absl::Status {
         int n = 0;
@@ -455,7 +467,48 @@ absl::Status ApplyNode(Config& config, const std::string& prefix,
   return absl::OkStatus();
 }
 
+// Why `name` is not a DNS name for SNI and certificate checks (labels of
+// letters, digits and inner '-', at most 63 each, 253 in all; not an IP
+// address); empty when it is one.
+std::string DnsNameProblem(absl::string_view name) {
+  if (name.size() > 253) return "is longer than 253 characters";
+  const std::vector<absl::string_view> labels = absl::StrSplit(name, '.');
+  for (absl::string_view label : labels) {
+    const bool valid = !label.empty() && label.size() <= 63 &&
+                       label.front() != '-' && label.back() != '-' &&
+                       std::all_of(label.begin(), label.end(), [](char ch) {
+                         return absl::ascii_isalnum(ch) || ch == '-';
+                       });
+    if (!valid) {
+      return absl::StrCat("\"", name,
+                          "\" is not a DNS name (labels of letters, digits "
+                          "and inner '-', at most 63 characters, joined by "
+                          "'.')");
+    }
+  }
+  if (std::all_of(labels.back().begin(), labels.back().end(),
+                  [](char ch) { return absl::ascii_isdigit(ch); })) {
+    return absl::StrCat("\"", name,
+                        "\" is an IP address, not a DNS name (TLS server "
+                        "names are names)");
+  }
+  return "";
+}
+
 absl::Status Validate(const Config& c) {
+  for (auto [key, name] :
+       {std::pair<absl::string_view, const std::string*>{
+            "registry.tls_server_name", &c.registry.tls_server_name},
+        {"deploy.akash.console_tls_server_name",
+         &c.deploy.akash.console_tls_server_name}}) {
+    if (name->empty()) continue;
+    if (std::string problem = DnsNameProblem(*name); !problem.empty()) {
+      return BadValue(key, problem);
+    }
+  }
+  if (c.auth.refresh_interval <= absl::ZeroDuration()) {
+    return BadValue("auth.refresh_interval", "must be greater than zero");
+  }
   if (c.database.url.empty()) {
     return absl::InvalidArgumentError(
         "configuration key database.url is required (set it in the "

@@ -47,6 +47,9 @@ struct ServerConfig {
 struct AuthConfig {
   std::string tokens_file;
   bool required = true;  // false only for development: calls unauthenticated
+  // How often the database's tokens (shapin-tokens) are reloaded: a created
+  // or revoked token takes effect within this long.
+  absl::Duration refresh_interval = absl::Seconds(30);
 };
 
 struct LogConfig {
@@ -66,6 +69,9 @@ struct RegistryConfig {
   // Registries (host[:port]) spoken to over plain HTTP; loopback always is.
   std::vector<std::string> insecure_hosts;
   std::string ca_file;  // PEM bundle; empty = system default
+  // The name on the registry's certificate when the repositories' host is
+  // another address (IP, tunnel); empty = the host itself.
+  std::string tls_server_name;
   std::string username;
   // Where the password comes from: an environment variable's name or a file.
   // The value itself never appears in configuration.
@@ -132,11 +138,17 @@ struct AkashConfig {
   std::string console_url = "https://console-api.akash.network";
   std::string console_api_key_env = "AKASH_CONSOLE_API_KEY";
   std::string console_ca_file;  // PEM bundle; empty = system default
+  // The name on the Console's certificate when console_url names another
+  // address; empty = console_url's host.
+  std::string console_tls_server_name;
   std::string cli_binary = "provider-services";
 };
 
 struct DeployConfig {
   std::map<std::string, EnvironmentConfig> environments;
+  // How long a Deploy/Rollback waits for its environment's lock while
+  // another runs there; zero = fail at once with ABORTED.
+  absl::Duration lock_wait = absl::Minutes(10);
   SignatureConfig signature;
   AkashConfig akash;
 };

@@ -70,6 +70,8 @@ TEST(ConfigTest, InvalidConfigurationsNameTheKey) {
       {"unknown section", "sever:\n  listen: x\n", kDb,
        "unknown configuration key \"sever\""},
       {"missing database", "", {}, "database.url is required"},
+      {"zero refresh interval", "auth:\n  refresh_interval: 0s\n", kDb,
+       "auth.refresh_interval: must be greater than zero"},
       {"bad int", "database:\n  pool_size: many\n", kDb,
        "database.pool_size: expected an integer"},
       {"int out of range", "database:\n  pool_size: 0\n", kDb,
@@ -104,6 +106,8 @@ TEST(ConfigTest, InvalidConfigurationsNameTheKey) {
       {"coverage window zero",
        "deploy:\n  signature:\n    coverage_window: 0\n", kDb,
        "deploy.signature.coverage_window: expected an integer between 1"},
+      {"negative lock wait", "deploy:\n  lock_wait: -1s\n", kDb,
+       "deploy.lock_wait: expected a duration"},
       {"bad env",
        "",
        {{"SHAPIN_DATABASE_URL", "x"}, {"SHAPIN_BUILD_WORKERS", "two"}},
@@ -178,6 +182,13 @@ TEST(ConfigTest, SigningKeys) {
   EXPECT_EQ(defaults->build.signing_builder_id,
             "https://github.com/mconstant/shapin/build-svc@v1");
   EXPECT_EQ(defaults->deploy.signature.coverage_window, 20);
+  EXPECT_EQ(defaults->deploy.lock_wait, absl::Minutes(10));
+  const Environment fail_fast_env = {{"SHAPIN_DATABASE_URL", "x"},
+                                     {"SHAPIN_DEPLOY_LOCK_WAIT", "0s"}};
+  absl::StatusOr<Config> fail_fast =
+      LoadConfigFromText(Service::kDeploy, "", fail_fast_env);
+  ASSERT_TRUE(fail_fast.ok()) << fail_fast.status();
+  EXPECT_EQ(fail_fast->deploy.lock_wait, absl::ZeroDuration());
   const char* yaml = R"(
 build:
   signing:
@@ -185,6 +196,7 @@ build:
     builder_id: https://example.com/builder@v2
   sbom_path: dist/sbom.spdx.json
 deploy:
+  lock_wait: 90s
   signature:
     coverage_window: 50
 )";
@@ -194,6 +206,7 @@ deploy:
   EXPECT_EQ(c->build.signing_builder_id, "https://example.com/builder@v2");
   EXPECT_EQ(c->build.sbom_path, "dist/sbom.spdx.json");
   EXPECT_EQ(c->deploy.signature.coverage_window, 50);
+  EXPECT_EQ(c->deploy.lock_wait, absl::Seconds(90));
 }
 
 TEST(ConfigTest, AuthTlsAndAkashConnection) {
@@ -201,6 +214,7 @@ TEST(ConfigTest, AuthTlsAndAkashConnection) {
       LoadConfigFromText(Service::kDeploy, "", kDb);
   ASSERT_TRUE(defaults.ok()) << defaults.status();
   EXPECT_TRUE(defaults->auth.required);
+  EXPECT_EQ(defaults->auth.refresh_interval, absl::Seconds(30));
   EXPECT_EQ(defaults->deploy.akash.console_url,
             "https://console-api.akash.network");
   EXPECT_EQ(defaults->deploy.akash.console_api_key_env,
@@ -215,6 +229,7 @@ server:
 auth:
   tokens_file: /etc/shapin/tokens.yaml
   required: false
+  refresh_interval: 5s
 deploy:
   akash:
     console_url: https://console.example
@@ -228,6 +243,7 @@ deploy:
   EXPECT_EQ(c->server.tls.client_ca_file, "/etc/shapin/clients.pem");
   EXPECT_EQ(c->auth.tokens_file, "/etc/shapin/tokens.yaml");
   EXPECT_FALSE(c->auth.required);
+  EXPECT_EQ(c->auth.refresh_interval, absl::Seconds(5));
   EXPECT_EQ(c->deploy.akash.console_url, "https://console.example");
   EXPECT_EQ(c->deploy.akash.console_api_key_env, "MY_AKASH_KEY");
   EXPECT_EQ(c->deploy.akash.console_ca_file, "/etc/ssl/akash.pem");
@@ -243,6 +259,63 @@ deploy:
       Service::kDeploy, "server:\n  tls:\n    client_ca_file: /c.pem\n", kDb);
   EXPECT_THAT(std::string(ca_only.status().message()),
               HasSubstr("server.tls.client_ca_file"));
+}
+
+TEST(ConfigTest, TlsServerNames) {
+  absl::StatusOr<Config> defaults =
+      LoadConfigFromText(Service::kDeploy, "", kDb);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->registry.tls_server_name, "");
+  EXPECT_EQ(defaults->deploy.akash.console_tls_server_name, "");
+
+  Environment env = kDb;
+  env["SHAPIN_DEPLOY_AKASH_CONSOLE_TLS_SERVER_NAME"] = "console.internal";
+  absl::StatusOr<Config> c = LoadConfigFromText(
+      Service::kDeploy,
+      "registry:\n  tls_server_name: registry-1.Example.com\n"
+      "deploy:\n  akash:\n    console_tls_server_name: from-file.example\n",
+      env);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->registry.tls_server_name, "registry-1.Example.com");
+  EXPECT_EQ(c->deploy.akash.console_tls_server_name, "console.internal");
+
+  struct Case {
+    const char* name;
+    const char* key;
+    std::string value;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"port", "SHAPIN_REGISTRY_TLS_SERVER_NAME", "registry.example:5000",
+       "registry.tls_server_name: \"registry.example:5000\" is not a DNS name"},
+      {"ip address", "SHAPIN_REGISTRY_TLS_SERVER_NAME", "10.0.0.5",
+       "registry.tls_server_name: \"10.0.0.5\" is an IP address"},
+      {"url", "SHAPIN_DEPLOY_AKASH_CONSOLE_TLS_SERVER_NAME",
+       "https://console.example",
+       "deploy.akash.console_tls_server_name: \"https://console.example\" is "
+       "not a DNS name"},
+      {"empty label", "SHAPIN_REGISTRY_TLS_SERVER_NAME", "registry..example",
+       "registry.tls_server_name"},
+      {"leading hyphen", "SHAPIN_REGISTRY_TLS_SERVER_NAME", "-registry.example",
+       "registry.tls_server_name"},
+      {"underscore", "SHAPIN_REGISTRY_TLS_SERVER_NAME", "my_registry.example",
+       "registry.tls_server_name"},
+      {"label over 63", "SHAPIN_REGISTRY_TLS_SERVER_NAME",
+       std::string(64, 'a') + ".example", "registry.tls_server_name"},
+      {"name over 253", "SHAPIN_REGISTRY_TLS_SERVER_NAME",
+       std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+           std::string(63, 'c') + "." + std::string(63, 'd'),
+       "registry.tls_server_name: is longer than 253 characters"},
+  };
+  for (const Case& bad : cases) {
+    SCOPED_TRACE(bad.name);
+    Environment bad_env = kDb;
+    bad_env[bad.key] = bad.value;
+    absl::StatusOr<Config> loaded =
+        LoadConfigFromText(Service::kDeploy, "", bad_env);
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(loaded.status().message()), HasSubstr(bad.message));
+  }
 }
 
 TEST(ConfigTest, MissingFileIsNotFoundNamingThePath) {
