@@ -51,6 +51,15 @@ absl::StatusOr<registry::RegistryClientOptions> RegistryOptionsFromConfig(
   options.read_only = read_only;
   options.ca_file = config.ca_file;
   options.insecure_hosts = config.insecure_hosts;
+  // The server name belongs to the configured registry only: token realms
+  // and blob redirects elsewhere keep their own names.
+  if (!config.tls_server_name.empty()) {
+    for (const std::string& repository :
+         {config.canonical_repository, config.staging_repository}) {
+      SHAPIN_ASSIGN_OR_RETURN(ImageRef ref, ImageRef::Parse(repository));
+      options.tls_server_names[ref.registry()] = config.tls_server_name;
+    }
+  }
   SHAPIN_ASSIGN_OR_RETURN(std::string password, ReadPassword(config));
   if (!password.empty()) Logger::Global().AddSecret(password);
   if (!config.username.empty() || !password.empty()) {

@@ -2,7 +2,8 @@
 //
 // The password is read from the environment variable or file the
 // configuration names, registered with the logger as a secret, and used for
-// the hosts of the canonical and staging repositories only.
+// the hosts of the canonical and staging repositories only; so is the TLS
+// server name (registry.tls_server_name).
 #ifndef SHAPIN_COMMON_REGISTRY_OPTIONS_H_
 #define SHAPIN_COMMON_REGISTRY_OPTIONS_H_
 

@@ -125,6 +125,7 @@ class DeployWiring : public ServiceWiring {
       o.base_url = c.deploy.akash.console_url;
       o.api_key_env = c.deploy.akash.console_api_key_env;
       o.ca_file = c.deploy.akash.console_ca_file;
+      o.tls_server_name = c.deploy.akash.console_tls_server_name;
       SHAPIN_ASSIGN_OR_RETURN(target, AkashConsoleTarget::Create(std::move(o)));
     } else if (kind == "akash-cli") {
       AkashCliOptions o;

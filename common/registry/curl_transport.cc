@@ -101,10 +101,66 @@ size_t WriteCallback(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+struct CurlUrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
+
+// `url` parsed by libcurl's URL API; null when it is not an absolute URL
+// (a relative Location stays as it is).
+CurlUrl ParseUrl(const std::string& url) {
+  CurlUrl u(curl_url());
+  if (u == nullptr ||
+      curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    return nullptr;
+  }
+  return u;
+}
+
+// A part of `u`, empty when absent; the port with the scheme's default
+// filled in, scheme and host in lower case.
+std::string UrlPart(CURLU* u, CURLUPart part) {
+  char* value = nullptr;
+  const unsigned flags = part == CURLUPART_PORT ? CURLU_DEFAULT_PORT : 0;
+  if (curl_url_get(u, part, &value, flags) != CURLUE_OK || value == nullptr) {
+    return "";
+  }
+  std::string out(value);
+  curl_free(value);
+  if (part == CURLUPART_HOST || part == CURLUPART_SCHEME) {
+    absl::AsciiStrToLower(&out);
+  }
+  return out;
+}
+
+// `u` (changed in place) with `host` as its host, as a URL; empty when
+// libcurl refuses the host.
+std::string WithHost(CURLU* u, const std::string& host) {
+  if (curl_url_set(u, CURLUPART_HOST, host.c_str(), 0) != CURLUE_OK) {
+    return "";
+  }
+  char* out = nullptr;
+  if (curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK || out == nullptr) {
+    return "";
+  }
+  std::string url(out);
+  curl_free(out);
+  return url;
+}
+
+// OpenSSL's words (through libcurl) for a certificate valid for another
+// name: "no alternative certificate subject name matches target host name"
+// or "certificate subject name 'x' does not match target host name 'y'".
+bool IsNameMismatch(const char* errbuf) {
+  return errbuf != nullptr && absl::StrContains(errbuf, "target host name");
+}
+
 absl::Status CurlError(const HttpRequest& request, CURLcode code,
-                       const char* errbuf, bool deadline_passed) {
+                       const char* errbuf, bool deadline_passed,
+                       absl::string_view server_name) {
   absl::StatusCode status_code = absl::StatusCode::kUnavailable;
   absl::string_view what = "transfer failed";
+  std::string what_text;  // when `what` needs details
   switch (code) {
     case CURLE_COULDNT_CONNECT:
       what = "could not connect";
@@ -126,8 +182,23 @@ absl::Status CurlError(const HttpRequest& request, CURLcode code,
       what = "connection broken";
       break;
     case CURLE_PEER_FAILED_VERIFICATION:
-      what = "tls certificate verification failed";
       status_code = absl::StatusCode::kFailedPrecondition;
+      if (!server_name.empty()) {
+        what_text = absl::StrCat(
+            "tls certificate verification failed for server name ", server_name,
+            IsNameMismatch(errbuf)
+                ? " (the certificate does not match it; check tls_server_name)"
+                : "");
+      } else if (IsNameMismatch(errbuf)) {
+        what_text = absl::StrCat(
+            "tls certificate verification failed: the certificate does not "
+            "match host ",
+            UrlHost(request.url),
+            " (when the server is reached through another name or address, "
+            "set tls_server_name to the name on its certificate)");
+      } else {
+        what = "tls certificate verification failed";
+      }
       break;
     case CURLE_SSL_CONNECT_ERROR:
       what = "tls handshake failed";
@@ -137,6 +208,10 @@ absl::Status CurlError(const HttpRequest& request, CURLcode code,
     case CURLE_SSL_CERTPROBLEM:
       what = "tls configuration problem";
       status_code = absl::StatusCode::kFailedPrecondition;
+      if (!server_name.empty()) {
+        what_text =
+            absl::StrCat("tls handshake failed for server name ", server_name);
+      }
       break;
     case CURLE_UNSUPPORTED_PROTOCOL:
       what = "protocol not allowed";
@@ -155,8 +230,9 @@ absl::Status CurlError(const HttpRequest& request, CURLcode code,
   }
   absl::Status status(
       status_code,
-      absl::StrCat(request.method, " ", RedactUrl(request.url), ": ", what,
-                   " (curl ", static_cast<int>(code), " ", detail, ")"));
+      absl::StrCat(request.method, " ", RedactUrl(request.url), ": ",
+                   what_text.empty() ? what : what_text, " (curl ",
+                   static_cast<int>(code), " ", detail, ")"));
   status.SetPayload(kCurlCodePayload,
                     absl::Cord(absl::StrCat(static_cast<int>(code))));
   return status;
@@ -203,12 +279,39 @@ absl::StatusOr<std::unique_ptr<CurlTransport>> CurlTransport::Create(
     }
     std::fclose(f);
   }
+  std::vector<ServerNameRoute> routes;
+  for (const auto& [address, server_name] : options.tls_server_names) {
+    CurlUrl u = address.find_first_of("/?#@") == std::string::npos
+                    ? ParseUrl(absl::StrCat("https://", address))
+                    : nullptr;
+    if (u == nullptr || UrlPart(u.get(), CURLUPART_HOST).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tls server name for \"", address,
+                       "\": the address is not host[:port]"));
+    }
+    ServerNameRoute route{.address_host = UrlPart(u.get(), CURLUPART_HOST),
+                          .port = UrlPart(u.get(), CURLUPART_PORT),
+                          .server_name = absl::AsciiStrToLower(server_name)};
+    // An IP literal or a port has no place in SNI; libcurl vets the rest.
+    if (server_name.empty() ||
+        server_name.find_first_of(":[]") != std::string::npos ||
+        WithHost(u.get(), route.server_name).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tls server name \"", server_name, "\" for ", address,
+                       " is not a host name"));
+    }
+    routes.push_back(std::move(route));
+  }
   if (options.clock == nullptr) options.clock = RealClock::Get();
-  return std::unique_ptr<CurlTransport>(new CurlTransport(std::move(options)));
+  return std::unique_ptr<CurlTransport>(
+      new CurlTransport(std::move(options), std::move(routes)));
 }
 
-CurlTransport::CurlTransport(CurlTransportOptions options)
-    : options_(std::move(options)), shared_(std::make_unique<Shared>()) {}
+CurlTransport::CurlTransport(CurlTransportOptions options,
+                             std::vector<ServerNameRoute> routes)
+    : options_(std::move(options)),
+      routes_(std::move(routes)),
+      shared_(std::make_unique<Shared>()) {}
 
 CurlTransport::~CurlTransport() {
   absl::MutexLock lock(&mu_);
@@ -245,6 +348,44 @@ bool CurlTransport::PlainHttpAllowed(absl::string_view host) const {
   return false;
 }
 
+const CurlTransport::ServerNameRoute* CurlTransport::RouteFor(
+    absl::string_view url, bool* url_names_address) const {
+  if (routes_.empty()) return nullptr;
+  CurlUrl u = ParseUrl(std::string(url));
+  if (u == nullptr || UrlPart(u.get(), CURLUPART_SCHEME) != "https") {
+    return nullptr;
+  }
+  const std::string host = UrlPart(u.get(), CURLUPART_HOST);
+  const std::string port = UrlPart(u.get(), CURLUPART_PORT);
+  for (const ServerNameRoute& route : routes_) {
+    if (route.port != port) continue;
+    if (route.address_host == host || route.server_name == host) {
+      *url_names_address = route.address_host == host;
+      return &route;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+// `url` with the route's server name replaced by its address: what the
+// server said (Location built from the Host it was sent) in the terms the
+// caller used. Other URLs, relative ones included, are returned as they are.
+std::string ToAddress(const std::string& url, absl::string_view server_name,
+                      absl::string_view address_host, absl::string_view port) {
+  CurlUrl u = ParseUrl(url);
+  if (u == nullptr || UrlPart(u.get(), CURLUPART_SCHEME) != "https" ||
+      UrlPart(u.get(), CURLUPART_HOST) != server_name ||
+      UrlPart(u.get(), CURLUPART_PORT) != port) {
+    return url;
+  }
+  std::string mapped = WithHost(u.get(), std::string(address_host));
+  return mapped.empty() ? url : mapped;
+}
+
+}  // namespace
+
 absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(
     const HttpRequest& request) {
   std::string scheme = UrlScheme(request.url);
@@ -279,8 +420,32 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(
   ctx.handle = curl;
   char errbuf[CURL_ERROR_SIZE] = {0};
 
+  // A TLS server name: the URL names the server (SNI, certificate check,
+  // Host header), the connection goes to the configured address.
+  std::string url = request.url;
+  bool url_names_address = false;
+  const ServerNameRoute* route = RouteFor(request.url, &url_names_address);
+  struct curl_slist* connect_to = nullptr;
+  if (route != nullptr) {
+    if (url_names_address) {
+      CurlUrl u = ParseUrl(request.url);
+      url = WithHost(u.get(), route->server_name);
+      if (url.empty()) {
+        ReleaseHandle(curl);
+        return absl::InternalError(
+            absl::StrCat("tls server name ", route->server_name, " for ",
+                         RedactUrl(request.url), ": cannot rewrite the url"));
+      }
+    }
+    connect_to = curl_slist_append(
+        nullptr, absl::StrCat(route->server_name, ":", route->port, ":",
+                              route->address_host, ":", route->port)
+                     .c_str());
+    curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
+  }
+
   curl_easy_setopt(curl, CURLOPT_SHARE, shared_->share);
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -345,6 +510,8 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(
 
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
+  curl_easy_setopt(curl, CURLOPT_CONNECT_TO, nullptr);
+  curl_slist_free_all(connect_to);
 
   if (code == CURLE_OK) {
     long status = 0;  // NOLINT(runtime/int): curl's type
@@ -353,6 +520,16 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(
     char* effective = nullptr;
     curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
     if (effective != nullptr) response.effective_url = effective;
+    if (route != nullptr) {
+      response.effective_url =
+          ToAddress(response.effective_url, route->server_name,
+                    route->address_host, route->port);
+      for (auto& [name, value] : response.headers) {
+        if (name != "location") continue;
+        value = ToAddress(value, route->server_name, route->address_host,
+                          route->port);
+      }
+    }
   }
   // Detach the share and callbacks' data before the handle goes idle.
   curl_easy_setopt(curl, CURLOPT_SHARE, nullptr);
@@ -362,7 +539,8 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(
   if (code != CURLE_OK) {
     if (code == CURLE_WRITE_ERROR && !ctx.error.ok()) return ctx.error;
     return CurlError(request, code, errbuf,
-                     options_.clock->Now() >= request.deadline);
+                     options_.clock->Now() >= request.deadline,
+                     route != nullptr ? route->server_name : "");
   }
   return response;
 }

@@ -219,6 +219,158 @@ TEST_F(TlsBasicAuthTest, ConnectionErrorsAreRetried) {
   clock_.set_on_sleep(nullptr);
 }
 
+// --- TLS server name
+// ---------------------------------------------------------- The registry is
+// reached at 127.0.0.1:<port>, but its certificate names only
+// registry.shapin.test (an operator reaching it by IP or through a tunnel).
+
+constexpr char kServerName[] = "registry.shapin.test";
+
+class TlsServerNameTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    RegistryServerOptions o;
+    o.tls = true;
+    o.tls_subject_alt_names = {absl::StrCat("DNS:", kServerName)};
+    o.htpasswd_users = {{kUser, kPassword}};
+    auto r = RegistryServer::Start(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    registry_ = r->release();
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+  }
+  void SetUp() override { ASSERT_NE(registry_, nullptr); }
+
+  std::unique_ptr<RegistryClient> Client(absl::string_view server_name) {
+    RegistryClientOptions o;
+    o.ca_file = registry_->ca_file();
+    o.credentials[registry_->host()] = Credential{kUser, kPassword};
+    if (!server_name.empty()) {
+      o.tls_server_names[registry_->host()] = std::string(server_name);
+    }
+    // Chunked uploads: every PATCH follows the Location of the one before.
+    o.chunk_size_bytes = 16 << 10;
+    o.clock = &clock_;
+    auto c = RegistryClient::Create(std::move(o));
+    EXPECT_TRUE(c.ok()) << c.status();
+    return std::move(*c);
+  }
+
+  static RegistryServer* registry_;
+  FakeClock clock_;
+};
+
+RegistryServer* TlsServerNameTest::registry_ = nullptr;
+
+TEST_F(TlsServerNameTest, PushAndPullThroughTheAddressWithTheServerName) {
+  LogCapture logs;
+  std::unique_ptr<RegistryClient> client = Client(kServerName);
+  ASSERT_THAT(client->Ping(registry_->host()), IsOk());
+  // Upload Locations come back naming registry.shapin.test (the Host we
+  // sent); they must still reach 127.0.0.1 and carry the credentials.
+  ExerciseHappyPath(*client, registry_->host(), 11);
+
+  SmallImage img = MakeSmallImage(12);
+  ImageRef repo = Ref(absl::StrCat(registry_->host(), "/named/app"));
+  ASSERT_THAT(client->PushOciLayout(img.dir->path(), repo, {"v1"}), IsOk());
+  absl::StatusOr<Manifest> manifest = client->GetManifest(*repo.with_tag("v1"));
+  ASSERT_THAT(manifest, IsOk());
+  EXPECT_EQ(manifest->digest, img.manifest);
+  absl::StatusOr<ManifestInfo> info =
+      ParseManifest(manifest->bytes, manifest->media_type);
+  ASSERT_THAT(info, IsOk());
+  ASSERT_EQ(info->layers.size(), 2u);
+  for (const Descriptor& layer : info->layers) {
+    EXPECT_THAT(client->FetchBlob(repo, layer.digest, layer.size,
+                                  img.dir->path() / "pulled"),
+                IsOk());
+  }
+  EXPECT_THAT(logs.text(), Not(HasSubstr(kPassword)));
+}
+
+TEST_F(TlsServerNameTest, WithoutServerNameTheCertificateDoesNotMatch) {
+  std::unique_ptr<RegistryClient> client = Client("");
+  EXPECT_THAT(
+      client->Resolve(Ref(absl::StrCat(registry_->host(), "/named/x:v1"))),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               AllOf(HasSubstr("tls certificate verification failed"),
+                     HasSubstr(absl::StrCat("does not match host ",
+                                            registry_->host())),
+                     HasSubstr("set tls_server_name"))));
+  EXPECT_TRUE(clock_.sleeps().empty());  // not retried
+}
+
+TEST_F(TlsServerNameTest, WrongServerNameFails) {
+  std::unique_ptr<RegistryClient> client = Client("other.shapin.test");
+  EXPECT_THAT(
+      client->Resolve(Ref(absl::StrCat(registry_->host(), "/named/x:v1"))),
+      StatusIs(
+          absl::StatusCode::kFailedPrecondition,
+          AllOf(HasSubstr("for server name other.shapin.test"),
+                HasSubstr("does not match"), HasSubstr(registry_->host()))));
+}
+
+// A loopback registry is normally probed and spoken to over plain HTTP when
+// it does not speak TLS. With a server name configured the operator said it
+// is TLS: a plain-HTTP registry must be an error, never a silent downgrade.
+TEST(TlsServerNameDowngradeTest, PlainHttpLoopbackRegistryIsNotUsed) {
+  auto plain = RegistryServer::Start(RegistryServerOptions{});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  const std::string host = (*plain)->host();
+  ImageRef ref = Ref(absl::StrCat(host, "/named/x:v1"));
+
+  RegistryClientOptions without;
+  auto probing = RegistryClient::Create(std::move(without));
+  ASSERT_TRUE(probing.ok()) << probing.status();
+  // Reached over plain HTTP: the tag is simply missing.
+  EXPECT_EQ((*probing)->Resolve(ref).status().code(),
+            absl::StatusCode::kNotFound);
+
+  RegistryClientOptions with;
+  with.tls_server_names[host] = kServerName;
+  FakeClock clock;
+  with.clock = &clock;
+  auto named = RegistryClient::Create(std::move(with));
+  ASSERT_TRUE(named.ok()) << named.status();
+  absl::StatusOr<Digest> d = (*named)->Resolve(ref);
+  EXPECT_FALSE(d.ok());
+  EXPECT_NE(d.status().code(), absl::StatusCode::kNotFound) << d.status();
+  EXPECT_THAT(d.status().message(), HasSubstr(kServerName));
+}
+
+TEST(TlsServerNameOptionsTest, UnusableNamesAndAddressesAreRefused) {
+  struct Case {
+    const char* name;
+    std::string address;
+    std::string server_name;
+  };
+  const Case cases[] = {
+      {"name with port", "10.0.0.5:5000", "registry.example:5000"},
+      {"ip literal name", "10.0.0.5", "[::1]"},
+      {"empty name", "10.0.0.5", ""},
+      {"name with space", "10.0.0.5", "registry example"},
+      {"address with path", "10.0.0.5/v2", "registry.example"},
+      {"address with user", "user@10.0.0.5", "registry.example"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    RegistryClientOptions o;
+    o.tls_server_names[c.address] = c.server_name;
+    EXPECT_THAT(RegistryClient::Create(std::move(o)),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("tls server name")));
+  }
+  // IPv6 addresses and default ports are fine.
+  for (const char* address : {"[fd00::5]:5000", "[fd00::5]", "10.0.0.5"}) {
+    SCOPED_TRACE(address);
+    RegistryClientOptions o;
+    o.tls_server_names[address] = "registry.example";
+    EXPECT_THAT(RegistryClient::Create(std::move(o)), IsOk());
+  }
+}
+
 // --- bearer tokens
 // ------------------------------------------------------------
 

@@ -288,8 +288,11 @@ class RegistryClient::Impl {
                     });
     if (insecure) {
       base = absl::StrCat("http://", host);
-    } else if (IsLoopbackHost(host)) {
-      // Loopback: HTTPS when the registry speaks it, else plain HTTP.
+    } else if (IsLoopbackHost(host) &&
+               !options_.tls_server_names.contains(host)) {
+      // Loopback: HTTPS when the registry speaks it, else plain HTTP. Not
+      // when a TLS server name is configured: the operator said it is TLS,
+      // and a failed handshake must stay an error, never a downgrade.
       HttpRequest probe;
       probe.method = "GET";
       probe.url = absl::StrCat(base, "/v2/");
@@ -847,6 +850,7 @@ absl::StatusOr<std::unique_ptr<RegistryClient>> RegistryClient::Create(
   }
   CurlTransportOptions curl_options;
   curl_options.ca_file = options.ca_file;
+  curl_options.tls_server_names = options.tls_server_names;
   curl_options.insecure_hosts = options.insecure_hosts;
   curl_options.connect_timeout = options.connect_timeout;
   curl_options.stall_timeout = options.stall_timeout;

@@ -56,6 +56,12 @@ struct RegistryClientOptions {
   absl::flat_hash_map<std::string, Credential> credentials;
   // PEM bundle trusted for TLS; empty: the system bundle.
   std::string ca_file;
+  // The name on a registry's TLS certificate when it is reached through
+  // another address, keyed by that address "host[:port]" as in image
+  // references ("10.0.0.5:5000" -> "registry.internal.example"): SNI, the
+  // certificate check and the Host header use the name, the connection goes
+  // to the address. Token realms and redirects on other hosts are untouched.
+  absl::flat_hash_map<std::string, std::string> tls_server_names;
   // Hosts ("host[:port]") spoken to over plain HTTP. Loopback hosts try
   // HTTPS first and fall back to plain HTTP when the TLS handshake fails;
   // every other host is HTTPS only.

@@ -307,10 +307,19 @@ absl::StatusOr<std::unique_ptr<AkashConsoleTarget>> AkashConsoleTarget::Create(
         absl::StrCat("akash-console: base_url ", options.base_url,
                      " must be https (plain http only for loopback)"));
   }
+  if (!options.tls_server_name.empty() && scheme != "https") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("akash-console: tls_server_name ", options.tls_server_name,
+                     " needs an https base_url, got ", options.base_url));
+  }
   if (options.max_attempts < 1) options.max_attempts = 1;
   if (options.transport == nullptr) {
     registry::CurlTransportOptions curl;
     curl.ca_file = options.ca_file;
+    if (!options.tls_server_name.empty()) {
+      curl.tls_server_names[registry::UrlHost(options.base_url)] =
+          options.tls_server_name;
+    }
     curl.user_agent = "shapin-deploy/0.1";
     curl.clock = options.clock;
     SHAPIN_ASSIGN_OR_RETURN(std::unique_ptr<registry::CurlTransport> t,

@@ -59,6 +59,11 @@ struct AkashConsoleOptions {
   std::string api_key_env = "AKASH_CONSOLE_API_KEY";
   // PEM bundle for TLS; empty = system bundle.
   std::string ca_file;
+  // The name on the Console's certificate when base_url names another
+  // address (an IP, a tunnel): SNI, the certificate check and the Host
+  // header use it, the connection goes to base_url's host. Empty: base_url's
+  // host. Needs an https base_url.
+  std::string tls_server_name;
 
   // Attempts per request in total (1 = no retry), backoff between them.
   int max_attempts = 5;
@@ -80,7 +85,8 @@ class AkashConsoleTarget : public DeployTarget {
  public:
   // FAILED_PRECONDITION naming the variable (never its value) when the API
   // key variable is unset or empty; INVALID_ARGUMENT for a base_url that is
-  // not http(s) or plain http to a non-loopback host.
+  // not http(s) or plain http to a non-loopback host, and for a
+  // tls_server_name that is not a host name or comes with plain http.
   static absl::StatusOr<std::unique_ptr<AkashConsoleTarget>> Create(
       AkashConsoleOptions options);
 

@@ -6,12 +6,15 @@
 
 #include <stdlib.h>
 
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -19,6 +22,7 @@
 #include "common/log.h"
 #include "common/registry/curl_transport.h"
 #include "common/registry/testing/fake_clock.h"
+#include "common/registry/testing/registry_server.h"
 #include "common/registry/testing/status_matchers.h"
 #include "common/registry/testing/tiny_http_server.h"
 #include "deploy-svc/sdl_renderer.h"
@@ -432,6 +436,99 @@ TEST_F(AkashConsoleTargetTest, ConnectionRefusedIsUnavailableAfterRetries) {
       (*target)->Apply(Request(kShaB, kDigestB, {{"dseq", "1"}})),
       StatusIs(absl::StatusCode::kUnavailable, HasSubstr("after 3 attempts")));
   EXPECT_EQ(clock_.sleeps().size(), 2u);
+}
+
+// The Console over TLS at 127.0.0.1 with a certificate that names only
+// console.shapin.test (reached by IP or through a tunnel): `openssl s_server
+// -WWW` serves the deployment recorded from the simulator, and with
+// -servername_fatal refuses any handshake whose SNI is not that name.
+TEST_F(AkashConsoleTargetTest, TlsServerNameIsUsedForSniAndTheCertificate) {
+  constexpr char kConsoleName[] = "console.shapin.test";
+  const std::string dseq = Seed();
+  registry::HttpRequest get;
+  get.url = absl::StrCat(*base_url_, "/v1/deployments/", dseq);
+  get.headers = {{"x-api-key", kKey}};
+  absl::StatusOr<registry::HttpResponse> recorded = control_->RoundTrip(get);
+  ASSERT_THAT(recorded, IsOk());
+  ASSERT_EQ(recorded->status, 200) << recorded->body;
+
+  absl::StatusOr<registry::testing::TempDir> dir =
+      registry::testing::TempDir::Create("shapin-console-tls");
+  ASSERT_THAT(dir, IsOk());
+  const std::filesystem::path& d = dir->path();
+  ASSERT_THAT(registry::testing::MakeTestCertificates(
+                  d, {absl::StrCat("DNS:", kConsoleName)}),
+              IsOk());
+  std::filesystem::create_directories(d / "www/v1/deployments");
+  std::ofstream(d / "www/v1/deployments" / dseq) << recorded->body;
+  const std::string cert = (d / "server.pem").string();
+  const std::string key = (d / "server.key").string();
+  absl::StatusOr<std::unique_ptr<testing::BackgroundProcess>> server =
+      testing::BackgroundProcess::Start(
+          {"env", "-C", (d / "www").string(), "openssl", "s_server", "-accept",
+           "127.0.0.1:0", "-cert", cert, "-key", key, "-cert2", cert, "-key2",
+           key, "-servername", kConsoleName, "-servername_fatal", "-WWW"});
+  ASSERT_THAT(server, IsOk());
+  std::string port;
+  for (int i = 0; i < 10 && port.empty(); ++i) {
+    absl::StatusOr<std::string> line = (*server)->ReadLine(absl::Seconds(10));
+    ASSERT_THAT(line, IsOk());
+    if (absl::StartsWith(*line, "ACCEPT 127.0.0.1:")) {
+      port = line->substr(std::strlen("ACCEPT 127.0.0.1:"));
+    }
+  }
+  ASSERT_FALSE(port.empty());
+
+  auto target_with = [&](const std::string& ca_file,
+                         const std::string& server_name) {
+    AkashConsoleOptions o;
+    o.base_url = absl::StrCat("https://127.0.0.1:", port);
+    o.api_key_env = kKeyEnv;
+    o.ca_file = ca_file;
+    o.tls_server_name = server_name;
+    o.clock = &clock_;
+    auto t = AkashConsoleTarget::Create(std::move(o));
+    EXPECT_THAT(t, IsOk());
+    return std::move(*t);
+  };
+  const RolloutQuery query{.environment = "production",
+                           .image = Pinned(kShaA, kDigestA),
+                           .target_ref = dseq};
+  const std::string ca = (d / "ca.pem").string();
+
+  absl::StatusOr<RolloutStatus> via_tls =
+      target_with(ca, kConsoleName)->CheckRollout(query);
+  ASSERT_THAT(via_tls, IsOk());
+  absl::StatusOr<RolloutStatus> direct = MakeTarget()->CheckRollout(query);
+  ASSERT_THAT(direct, IsOk());
+  EXPECT_FALSE(via_tls->revision.empty());
+  EXPECT_EQ(via_tls->revision, direct->revision);
+
+  // Without the name the certificate does not match 127.0.0.1; another name
+  // is refused by the server's SNI check (so the name is what goes out as
+  // SNI); the test CA is not in the system bundle. None of these is retried.
+  EXPECT_THAT(target_with(ca, "")->CheckRollout(query),
+              StatusIs(absl::StatusCode::kAborted,
+                       AllOf(HasSubstr("TARGET_FAILURE"),
+                             HasSubstr("does not match host 127.0.0.1"),
+                             HasSubstr("tls_server_name"))));
+  EXPECT_THAT(target_with(ca, "other.shapin.test")->CheckRollout(query),
+              StatusIs(absl::StatusCode::kAborted,
+                       HasSubstr("tls handshake failed for server name "
+                                 "other.shapin.test")));
+  EXPECT_THAT(target_with("", kConsoleName)->CheckRollout(query),
+              StatusIs(absl::StatusCode::kAborted,
+                       AllOf(HasSubstr("tls certificate verification failed"),
+                             HasSubstr(kConsoleName))));
+  EXPECT_TRUE(clock_.sleeps().empty());
+
+  AkashConsoleOptions plain;
+  plain.base_url = *base_url_;
+  plain.api_key_env = kKeyEnv;
+  plain.tls_server_name = kConsoleName;
+  EXPECT_THAT(AkashConsoleTarget::Create(std::move(plain)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("needs an https base_url")));
 }
 
 }  // namespace

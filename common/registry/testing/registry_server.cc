@@ -84,7 +84,16 @@ absl::StatusOr<SubprocessResult> RunTool(std::vector<std::string> argv) {
   return r;
 }
 
-absl::Status MakeTestCertificates(const std::filesystem::path& dir) {
+absl::Status MakeTestCertificates(
+    const std::filesystem::path& dir,
+    const std::vector<std::string>& subject_alt_names) {
+  if (subject_alt_names.empty()) {
+    return absl::InvalidArgumentError("a test certificate needs a name");
+  }
+  // The CN repeats the first name (clients only look at subjectAltName).
+  const std::string& first = subject_alt_names.front();
+  const std::string subject =
+      absl::StrCat("/CN=", first.substr(first.find(':') + 1));
   auto p = [&](const char* name) { return (dir / name).string(); };
   SHAPIN_RETURN_IF_ERROR(
       RunTool({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
@@ -92,16 +101,18 @@ absl::Status MakeTestCertificates(const std::filesystem::path& dir) {
                "-out", p("ca.pem"), "-days", "2", "-subj",
                "/CN=shapin-test-ca"})
           .status());
-  SHAPIN_RETURN_IF_ERROR(RunTool({"openssl", "req", "-newkey", "ec", "-pkeyopt",
-                                  "ec_paramgen_curve:prime256v1", "-nodes",
-                                  "-keyout", p("server.key"), "-out",
-                                  p("server.csr"), "-subj", "/CN=127.0.0.1"})
-                             .status());
-  SHAPIN_RETURN_IF_ERROR(WriteFile(dir / "server.ext",
-                                   "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                                   "basicConstraints=CA:FALSE\n"
-                                   "keyUsage=digitalSignature\n"
-                                   "extendedKeyUsage=serverAuth\n"));
+  SHAPIN_RETURN_IF_ERROR(
+      RunTool({"openssl", "req", "-newkey", "ec", "-pkeyopt",
+               "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+               p("server.key"), "-out", p("server.csr"), "-subj", subject})
+          .status());
+  SHAPIN_RETURN_IF_ERROR(WriteFile(
+      dir / "server.ext",
+      absl::StrCat("subjectAltName=", absl::StrJoin(subject_alt_names, ","),
+                   "\n"
+                   "basicConstraints=CA:FALSE\n"
+                   "keyUsage=digitalSignature\n"
+                   "extendedKeyUsage=serverAuth\n")));
   return RunTool({"openssl", "x509", "-req", "-in", p("server.csr"), "-CA",
                   p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out",
                   p("server.pem"), "-days", "2", "-extfile", p("server.ext")})
@@ -136,7 +147,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       "\n"
       "  secret: shapin-test-secret\n");
   if (options.tls) {
-    SHAPIN_RETURN_IF_ERROR(MakeTestCertificates(d));
+    SHAPIN_RETURN_IF_ERROR(
+        MakeTestCertificates(d, options.tls_subject_alt_names));
     absl::StrAppend(&config,
                     "  tls:\n    certificate: ", (d / "server.pem").string(),
                     "\n    key: ", (d / "server.key").string(), "\n");

@@ -7,7 +7,7 @@
 // failure tests.
 //
 //   RegistryServerOptions o;
-//   o.tls = true;
+//   o.tls = true;  // o.tls_subject_alt_names for another certificate name
 //   o.htpasswd_users = {{"alice", "s3cret"}};
 //   SHAPIN_ASSIGN_OR_RETURN(std::unique_ptr<RegistryServer> reg,
 //                           RegistryServer::Start(o));
@@ -40,8 +40,21 @@ struct TokenAuthConfig {
   std::string rootcertbundle;  // PEM of the token signing certificate
 };
 
+// What the test server certificate is valid for (openssl subjectAltName
+// syntax).
+inline const std::vector<std::string>& DefaultTestCertificateNames() {
+  static const std::vector<std::string>* names =
+      new std::vector<std::string>{"IP:127.0.0.1", "DNS:localhost"};
+  return *names;
+}
+
 struct RegistryServerOptions {
   bool tls = false;
+  // The server certificate's subjectAltName entries; e.g. only
+  // {"DNS:registry.shapin.test"} for a registry reached at 127.0.0.1 whose
+  // certificate names something else (tls_server_name tests).
+  std::vector<std::string> tls_subject_alt_names =
+      DefaultTestCertificateNames();
   // username, password; enables `auth: htpasswd`.
   std::vector<std::pair<std::string, std::string>> htpasswd_users;
   // Enables `auth: token` (exclusive with htpasswd_users).
@@ -68,9 +81,13 @@ class TempDir {
 // it fails.
 absl::StatusOr<SubprocessResult> RunTool(std::vector<std::string> argv);
 
-// Writes a test CA (ca.pem, ca.key) and a server certificate for
-// 127.0.0.1/localhost signed by it (server.pem, server.key) into `dir`.
-absl::Status MakeTestCertificates(const std::filesystem::path& dir);
+// Writes a test CA (ca.pem, ca.key) and a server certificate signed by it
+// (server.pem, server.key) into `dir`, valid for `subject_alt_names`
+// (127.0.0.1 and localhost by default).
+absl::Status MakeTestCertificates(
+    const std::filesystem::path& dir,
+    const std::vector<std::string>& subject_alt_names =
+        DefaultTestCertificateNames());
 
 class RegistryServer {
  public:
