@@ -171,6 +171,23 @@ CREATE INDEX deployments_in_flight
   ON deployments (environment, deployment_id DESC)
   WHERE state IN ('pending', 'running');
 )sql"},
+    // Bearer tokens administered with shapin-tokens (common/auth/api_token.h):
+    // only the SHA-256 of a token is stored; a revoked row stays as history.
+    {3, "api tokens", R"sql(
+CREATE TABLE api_tokens (
+  token_id   BIGSERIAL PRIMARY KEY,
+  name       TEXT NOT NULL CHECK (name ~ '^[A-Za-z0-9._@-]{1,64}$'),
+  sha256     TEXT NOT NULL UNIQUE CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  roles      TEXT NOT NULL CHECK (roles ~ '^[a-z]+(,[a-z]+)*$'),
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  created_by TEXT NOT NULL DEFAULT '',
+  revoked_at TIMESTAMPTZ,
+  revoked_by TEXT,
+  CHECK ((revoked_at IS NULL) = (revoked_by IS NULL))
+);
+CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name)
+  WHERE revoked_at IS NULL;
+)sql"},
 };
 
 }  // namespace

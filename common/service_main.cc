@@ -37,8 +37,9 @@ absl::StatusOr<std::string> ReadPemFile(absl::string_view key,
   return buffer.str();
 }
 
-// The identities of auth.tokens_file; with auth.required, at least one.
-absl::StatusOr<std::shared_ptr<const auth::AuthPolicy>> LoadAuthPolicy(
+// The identities of auth.tokens_file (the database's tokens are added once
+// it is connected: AddDatabaseTokens).
+absl::StatusOr<std::shared_ptr<auth::AuthPolicy>> LoadAuthPolicy(
     const AuthConfig& config) {
   auto policy = std::make_shared<auth::AuthPolicy>();
   policy->required = config.required;
@@ -51,23 +52,52 @@ absl::StatusOr<std::shared_ptr<const auth::AuthPolicy>> LoadAuthPolicy(
     }
     policy->identities = *std::move(ids);
   }
-  if (config.required && policy->identities.empty()) {
+  return policy;
+}
+
+// The active tokens of the api_tokens table (shapin-tokens), reloaded every
+// auth.refresh_interval over a connection of their own, so a slow or lost
+// database never holds a call; then the check that someone can call.
+absl::Status AddDatabaseTokens(const Config& config, auth::AuthPolicy& policy) {
+  SHAPIN_ASSIGN_OR_RETURN(
+      std::unique_ptr<PostgresPool> token_pool,
+      PostgresPool::Connect(
+          {.url = config.database.url,
+           .size = 1,
+           .acquire_timeout = config.database.connect_timeout}));
+  std::shared_ptr<PostgresPool> pool = std::move(token_pool);
+  auto store = std::make_shared<auth::PostgresApiTokenStore>(*pool);
+  SHAPIN_ASSIGN_OR_RETURN(
+      policy.database_tokens,
+      auth::RefreshingTokenIdentities::Start(
+          [pool, store]() -> absl::StatusOr<auth::IdentityRegistry> {
+            SHAPIN_ASSIGN_OR_RETURN(std::vector<auth::ApiTokenRecord> active,
+                                    store->List(/*include_revoked=*/false));
+            return auth::ActiveTokenIdentities(active, "api_tokens");
+          },
+          config.auth.refresh_interval, "database api_tokens"));
+  const AuthConfig& auth = config.auth;
+  if (auth.required && policy.identities.empty() &&
+      policy.database_tokens->token_count() == 0) {
     return absl::InvalidArgumentError(
         "configuration key auth.tokens_file: no identities configured while "
-        "auth.required is true (list tokens in auth.tokens_file, or set "
-        "auth.required: false for development only)");
+        "auth.required is true (list tokens in auth.tokens_file, create one "
+        "with shapin-tokens, or set auth.required: false for development "
+        "only)");
   }
-  if (!config.required) {
+  if (!auth.required) {
     LogWarning("auth_not_required",
                {{"effect",
                  "calls without credentials run as anonymous with every "
                  "role; development only"}});
   }
   LogInfo("auth_configured",
-          {{"tokens", policy->identities.token_count()},
-           {"client_certificates", policy->identities.certificate_count()},
-           {"required", config.required}});
-  return policy;
+          {{"tokens", policy.identities.token_count()},
+           {"database_tokens", policy.database_tokens->token_count()},
+           {"client_certificates", policy.identities.certificate_count()},
+           {"refresh_interval", absl::FormatDuration(auth.refresh_interval)},
+           {"required", auth.required}});
+  return absl::OkStatus();
 }
 
 absl::StatusOr<GrpcServerTls> LoadServerTls(const ServerTlsConfig& config) {
@@ -113,7 +143,7 @@ int RunServiceMain(Service service, absl::string_view program, int argc,
   if (!config.ok()) return Fail("configuration", config.status());
   Logger::Global().SetMinLevel(config->log.level);
 
-  absl::StatusOr<std::shared_ptr<const auth::AuthPolicy>> auth_policy =
+  absl::StatusOr<std::shared_ptr<auth::AuthPolicy>> auth_policy =
       LoadAuthPolicy(config->auth);
   if (!auth_policy.ok()) return Fail("auth", auth_policy.status());
   absl::StatusOr<GrpcServerTls> tls = LoadServerTls(config->server.tls);
@@ -126,6 +156,9 @@ int RunServiceMain(Service service, absl::string_view program, int argc,
   if (!pool.ok()) return Fail("database", pool.status());
   absl::StatusOr<int> schema = ApplyMigrations(**pool);
   if (!schema.ok()) return Fail("migrations", schema.status());
+  if (absl::Status s = AddDatabaseTokens(*config, **auth_policy); !s.ok()) {
+    return Fail("auth", s);
+  }
 
   auto metrics = std::make_shared<prometheus::Registry>();
   absl::StatusOr<std::unique_ptr<MetricsExposer>> exposer =

@@ -2,9 +2,10 @@
 //
 // Flags (--config FILE, --help) → configuration → logging → auth identities
 // (auth.tokens_file) and listener TLS (server.tls.*) → PostgreSQL pool →
-// migrations → metrics endpoint → the service's own wiring → gRPC server →
-// wait for SIGTERM/SIGINT → graceful shutdown. Any failure before serving
-// logs one `event=startup_failed` line naming the step and exits 1.
+// migrations → the database's tokens (api_tokens, then reloaded every
+// auth.refresh_interval) → metrics endpoint → the service's own wiring → gRPC
+// server → wait for SIGTERM/SIGINT → graceful shutdown. Any failure before
+// serving logs one `event=startup_failed` line naming the step and exits 1.
 //
 //   class BuildWiring : public ServiceWiring { … };
 //   int main(int argc, char** argv) {

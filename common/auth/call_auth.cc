@@ -157,9 +157,17 @@ absl::StatusOr<Identity> Authenticate(const AuthPolicy& policy,
     absl::string_view token = absl::StripAsciiWhitespace(
         absl::string_view(value).substr(kBearer.size()));
     std::optional<Identity> who = policy.identities.FindByToken(token);
+    if (policy.database_tokens != nullptr) {
+      // Both sets are always searched: the time taken does not tell which
+      // one holds the token.
+      std::optional<Identity> stored =
+          policy.database_tokens->FindByToken(token);
+      if (!who) who = std::move(stored);
+    }
     if (!who) {
       return absl::UnauthenticatedError(
-          "authorization metadata: unknown token (see auth.tokens_file)");
+          "authorization metadata: unknown token (see auth.tokens_file and "
+          "shapin-tokens list)");
     }
     return *who;
   }

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/auth/identity_registry.h"
+#include "common/auth/refreshing_token_identities.h"
 #include "common/auth/role.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_interceptor.h"
@@ -40,7 +41,10 @@ struct CallCredentials {
 };
 
 struct AuthPolicy {
-  IdentityRegistry identities;
+  IdentityRegistry identities;  // auth.tokens_file
+  // Tokens of the database (shapin-tokens), reloaded in the background;
+  // null when not used. Checked after `identities`.
+  std::shared_ptr<const RefreshingTokenIdentities> database_tokens = nullptr;
   // false (development only): a call without credentials is "anonymous"
   // with every role. Presented credentials are still checked.
   bool required = true;

@@ -18,14 +18,6 @@ absl::Status Bad(absl::string_view where, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", why));
 }
 
-bool ValidName(absl::string_view name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '@' ||
-                  c == '-';
-         });
-}
-
 bool ValidSha256Hex(absl::string_view hex) {
   return hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
            return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
@@ -55,10 +47,8 @@ absl::StatusOr<Identity> ParseIdentity(const YAML::Node& entry,
   }
   Identity id;
   SHAPIN_ASSIGN_OR_RETURN(id.name, Scalar(entry, "name", where));
-  if (!ValidName(id.name)) {
-    return Bad(
-        where,
-        "name: must be 1 to 64 of letters, digits, '.', '_', '@' or '-'");
+  if (absl::Status s = ValidateIdentityName(id.name); !s.ok()) {
+    return Bad(where, s.message());
   }
   const YAML::Node roles = entry["roles"];
   if (!roles || !roles.IsSequence() || roles.size() == 0) {
@@ -77,6 +67,45 @@ absl::StatusOr<Identity> ParseIdentity(const YAML::Node& entry,
 }
 
 }  // namespace
+
+absl::Status ValidateIdentityName(absl::string_view name) {
+  const bool valid = !name.empty() && name.size() <= 64 &&
+                     std::all_of(name.begin(), name.end(), [](char c) {
+                       return absl::ascii_isalnum(c) || c == '.' || c == '_' ||
+                              c == '@' || c == '-';
+                     });
+  if (valid) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      "name: must be 1 to 64 of letters, digits, '.', '_', '@' or '-'");
+}
+
+absl::StatusOr<IdentityRegistry> IdentityRegistry::FromHashedTokens(
+    std::vector<HashedToken> tokens, absl::string_view source) {
+  IdentityRegistry registry;
+  std::set<std::string> names;
+  std::set<std::string> digests;
+  for (HashedToken& token : tokens) {
+    const std::string where =
+        absl::StrCat(source, ": token \"", token.identity.name, "\"");
+    if (absl::Status s = ValidateIdentityName(token.identity.name); !s.ok()) {
+      return Bad(source, s.message());
+    }
+    if (token.identity.roles.empty()) {
+      return Bad(where, "roles: must list at least one role");
+    }
+    if (!ValidSha256Hex(token.sha256_hex)) {
+      return Bad(where, "sha256: must be 64 lower-case hex characters");
+    }
+    if (!names.insert(token.identity.name).second) {
+      return Bad(where, "name is used twice");
+    }
+    if (!digests.insert(token.sha256_hex).second) {
+      return Bad(where, "sha256: the same token is listed twice");
+    }
+    registry.tokens_.push_back(std::move(token));
+  }
+  return registry;
+}
 
 absl::StatusOr<IdentityRegistry> IdentityRegistry::LoadFile(
     absl::string_view path) {

@@ -34,6 +34,17 @@ struct Identity {
   RoleSet roles;
 };
 
+// A token known only by its SHA-256 (lower-case hex).
+struct HashedToken {
+  Identity identity;
+  std::string sha256_hex;
+};
+
+// OK when `name` is 1 to 64 of letters, digits, '.', '_', '@' or '-' (the
+// rule for every identity name, in the file and in the database); else
+// INVALID_ARGUMENT "name: must be …".
+absl::Status ValidateIdentityName(absl::string_view name);
+
 class IdentityRegistry {
  public:
   IdentityRegistry() = default;
@@ -45,6 +56,10 @@ class IdentityRegistry {
   static absl::StatusOr<IdentityRegistry> LoadFile(absl::string_view path);
   static absl::StatusOr<IdentityRegistry> LoadText(absl::string_view yaml,
                                                    absl::string_view source);
+  // Tokens only (e.g. the database's active ones), checked by the same rules
+  // as the file: INVALID_ARGUMENT naming `source` and the entry otherwise.
+  static absl::StatusOr<IdentityRegistry> FromHashedTokens(
+      std::vector<HashedToken> tokens, absl::string_view source);
 
   // The identity whose digest matches SHA-256(token); every stored digest is
   // compared in constant time, so the answer's timing reveals nothing.
@@ -57,10 +72,7 @@ class IdentityRegistry {
   size_t certificate_count() const { return certificates_.size(); }
 
  private:
-  struct TokenEntry {
-    Identity identity;
-    std::string sha256_hex;
-  };
+  using TokenEntry = HashedToken;
   struct CertificateEntry {
     Identity identity;
     std::string common_name;

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 'use strict';
 // The client half of tests/secrets/run.sh: a full flow (build a commit, watch
-// it, read it back, resolve and deploy it) plus refused calls, through the
-// reflection client, each caller with its own distinctive bearer token.
+// it, read it back, resolve and deploy it — a dry run, then for real through
+// the akash-console target with the token made by shapin-tokens) plus refused
+// calls, through the reflection client, each caller with its own distinctive
+// bearer token.
 // Every reply and every error goes to the JSON file named by argv[2], for
 // run.sh to search for the secrets.
 //
 //   BUILD_ADDR=… DEPLOY_ADDR=… SOURCE_URL=file://… GIT_SHA=… \
-//   TOKEN_BUILDER=… TOKEN_DEPLOYER=… TOKEN_VIEWER=… node flow.js replies.json
+//   TOKEN_BUILDER=… TOKEN_DEPLOYER=… TOKEN_VIEWER=… TOKEN_DB=… \
+//   node flow.js replies.json
 
 const fs = require('fs');
 const path = require('path');
@@ -43,12 +46,16 @@ async function main() {
   const buildViewer = client(env.BUILD_ADDR, env.TOKEN_VIEWER);
   const deployer = client(env.DEPLOY_ADDR, env.TOKEN_DEPLOYER);
   const deployViewer = client(env.DEPLOY_ADDR, env.TOKEN_VIEWER);
+  const dbTokenDeployer = client(env.DEPLOY_ADDR, env.TOKEN_DB);
   try {
     const build = await record('SubmitBuild', builder.call(`${kBuild}/SubmitBuild`, {
       git_sha: env.GIT_SHA, branch: 'main', source_url: env.SOURCE_URL, wait: true,
     }));
     if (!build || build.state !== 'BUILD_STATE_SUCCEEDED') {
       throw new Error(`the build did not succeed: ${JSON.stringify(build || transcript.at(-1))}`);
+    }
+    if (build.signature_status !== 'signed') {
+      throw new Error(`the build was not signed: ${JSON.stringify(build)}`);
     }
     const events = [];
     for await (const ev of buildViewer.stream(`${kBuild}/WatchBuild`, { build_id: build.build_id })) events.push(ev);
@@ -66,6 +73,15 @@ async function main() {
     await record('GetDeployment', deployViewer.call(`${kDeploy}/GetDeployment`, { deployment_id: deployment.deployment_id }));
     await record('ListDeployments', deployViewer.call(`${kDeploy}/ListDeployments`, {}));
     await record('ListRollbackTargets', deployViewer.call(`${kDeploy}/ListRollbackTargets`, { environment: 'secrets' }));
+    // Through the fake Akash Console API (its key from the environment),
+    // called with the token that lives in the database.
+    const onConsole = await record('Deploy to console', dbTokenDeployer.call(`${kDeploy}/Deploy`, {
+      environment: 'console', image_sha: env.GIT_SHA,
+    }));
+    if (!onConsole || onConsole.state !== 'DEPLOYMENT_STATE_SUCCEEDED' || onConsole.requested_by !== 'secrets-dbtoken') {
+      throw new Error(`the console deploy with the database token failed: ${JSON.stringify(transcript.at(-1))}`);
+    }
+    await record('GetDeployment console', dbTokenDeployer.call(`${kDeploy}/GetDeployment`, { deployment_id: onConsole.deployment_id }));
     // Refusals: a token used against the wrong role, a mangled token, none.
     await record('Deploy as viewer', deployViewer.call(`${kDeploy}/Deploy`, { environment: 'secrets', image_sha: env.GIT_SHA }));
     await record('ListBuilds with a mangled token', client(env.BUILD_ADDR, `${env.TOKEN_VIEWER}x`).call(`${kBuild}/ListBuilds`, {}));
