@@ -14,7 +14,9 @@ const prometheus::Histogram::BucketBoundaries& DeployBuckets() {
 DeployMetrics::DeployMetrics(prometheus::Registry& registry)
     : duration_(prometheus::BuildHistogram()
                     .Name("shapin_deploy_duration_seconds")
-                    .Help("Time from Deploy/Rollback call to its result.")
+                    .Help("Time from a Deploy/Rollback having its "
+                          "environment's lock to its result (waiting for the "
+                          "lock excluded).")
                     .Register(registry)),
       deployments_(prometheus::BuildCounter()
                        .Name("shapin_deployments_total")
@@ -52,7 +54,17 @@ DeployMetrics::DeployMetrics(prometheus::Registry& registry)
               .Name("shapin_time_to_restore_seconds")
               .Help("Start of the release a rollback replaced to the end of "
                     "the rollback.")
-              .Register(registry)) {
+              .Register(registry)),
+      waiting_(prometheus::BuildGauge()
+                   .Name("shapin_deploy_waiting")
+                   .Help("Deploy/Rollback calls waiting now for their "
+                         "environment's lock.")
+                   .Register(registry)),
+      lock_wait_(prometheus::BuildHistogram()
+                     .Name("shapin_deploy_lock_wait_seconds")
+                     .Help("Time a Deploy/Rollback waited for its "
+                           "environment's lock (deploy.lock_wait bounds it).")
+                     .Register(registry)) {
   digest_mismatches_.Add({{"phase", "deploy"}});
 }
 
@@ -72,6 +84,19 @@ void DeployMetrics::ObserveDeployment(absl::string_view environment,
               {"result", std::string(result)}})
         .Increment();
   }
+}
+
+void DeployMetrics::LockWaitStarted(const std::string& environment) {
+  waiting_.Add({{"environment", environment}}).Increment();
+}
+
+void DeployMetrics::LockWaitEnded(const std::string& environment,
+                                  double seconds) {
+  // Free (~0) to deploy.lock_wait's default of 10 minutes.
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.05, 0.25, 1, 5, 15, 30, 60, 120, 300, 600};
+  waiting_.Add({{"environment", environment}}).Decrement();
+  lock_wait_.Add({{"environment", environment}}, kBuckets).Observe(seconds);
 }
 
 void DeployMetrics::ObserveTimeToRestore(const std::string& environment,

@@ -9,9 +9,16 @@
 //   shapin_digest_mismatch_total{phase}                       counter
 //   shapin_signed_deployments_ratio{environment}              gauge 0..1
 //   shapin_time_to_restore_seconds{environment}               histogram
+//   shapin_deploy_waiting{environment}                        gauge
+//   shapin_deploy_lock_wait_seconds{environment}              histogram
 //
 // Dry runs are previews, not deployments: they are in none of these, so
 // deployment frequency and the deploy p95 count only real changes.
+// shapin_deploy_duration_seconds measures a deployment from the moment it
+// has its environment's lock to its result; time queued behind another
+// deployment is shapin_deploy_lock_wait_seconds (one observation per locked
+// Deploy/Rollback, ~0 when the environment was free, including callers that
+// gave up), and shapin_deploy_waiting counts the callers queued right now.
 // Deploy buckets are dense around the 300 s p95 target. The ratio is the
 // share of the environment's last N deployed distinct SHAs whose signature
 // verified (deploy.signature.coverage_window); switch the environment to
@@ -50,6 +57,10 @@ class DeployMetrics {
   // `verified` of `total` (> 0) recent SHAs were verified.
   void SetSignedDeploymentsRatio(const std::string& environment, int verified,
                                  int total);
+  // A Deploy/Rollback started waiting for `environment`'s lock …
+  void LockWaitStarted(const std::string& environment);
+  // … and stopped (it has the lock, or gave up) after `seconds`.
+  void LockWaitEnded(const std::string& environment, double seconds);
 
  private:
   prometheus::Family<prometheus::Histogram>& duration_;
@@ -61,6 +72,8 @@ class DeployMetrics {
   prometheus::Family<prometheus::Counter>& digest_mismatches_;
   prometheus::Family<prometheus::Gauge>& signed_ratio_;
   prometheus::Family<prometheus::Histogram>& time_to_restore_;
+  prometheus::Family<prometheus::Gauge>& waiting_;
+  prometheus::Family<prometheus::Histogram>& lock_wait_;
   absl::Mutex mu_;
   std::map<std::string, prometheus::Gauge*> deployed_by_env_
       ABSL_GUARDED_BY(mu_);

@@ -7,6 +7,7 @@
 #include "common/error_code.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "deploy-svc/environment_lock_queue.h"
 #include "deploy-svc/interrupted_deployments.h"
 #include "deploy-svc/sdl_renderer.h"
 
@@ -72,6 +73,43 @@ absl::StatusOr<const Environment*> DeployPipeline::FindEnvironment(
                    names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
 }
 
+absl::Status DeployPipeline::WithLock(const std::string& environment,
+                                      const CallLimits& call,
+                                      absl::FunctionRef<absl::Status()> fn) {
+  LockWait wait;
+  wait.max_wait = options_.lock_wait;
+  wait.deadline = call.deadline;
+  wait.cancelled = call.cancelled;
+  wait.on_wait = [&](const LockHolder& holder) {
+    std::vector<LogField> fields = {{"environment", environment},
+                                    {"holder", DescribeLockHolder(holder)}};
+    if (holder.deployment_id != 0) {
+      fields.push_back({"holder_deployment_id", holder.deployment_id});
+      fields.push_back({"holder_sha", holder.image_sha});
+    }
+    fields.push_back({"lock_wait", absl::FormatDuration(options_.lock_wait)});
+    Logger::Global().Log(LogLevel::kInfo, "deploy_waiting", fields);
+  };
+  // Every locked call counts as waiting until it has the lock or gives up
+  // (an uncontended one for a moment, observed as ~0 s).
+  const absl::Time asked = absl::Now();
+  bool waiting = true;
+  metrics_.LockWaitStarted(environment);
+  auto stop_waiting = [&] {
+    if (!waiting) return;
+    waiting = false;
+    metrics_.LockWaitEnded(environment,
+                           absl::ToDoubleSeconds(absl::Now() - asked));
+  };
+  absl::Status status =
+      store_.WithEnvironmentLock(environment, wait, [&]() -> absl::Status {
+        stop_waiting();
+        return fn();
+      });
+  stop_waiting();
+  return status;
+}
+
 absl::StatusOr<DeploymentRecord> DeployPipeline::Deploy(
     const DeployArgs& args) {
   SHAPIN_ASSIGN_OR_RETURN(const Environment* env,
@@ -84,7 +122,7 @@ absl::StatusOr<DeploymentRecord> DeployPipeline::Deploy(
   }
   std::optional<DeploymentRecord> result;
   SHAPIN_RETURN_IF_ERROR(
-      store_.WithEnvironmentLock(args.environment, [&]() -> absl::Status {
+      WithLock(args.environment, args.call, [&]() -> absl::Status {
         SHAPIN_ASSIGN_OR_RETURN(
             DeploymentRecord r,
             RunLocked(args, DeploymentKind::kDeploy, "", *env));
@@ -96,34 +134,34 @@ absl::StatusOr<DeploymentRecord> DeployPipeline::Deploy(
 
 absl::StatusOr<DeploymentRecord> DeployPipeline::Rollback(
     const std::string& environment, const std::optional<GitSha>& image_sha,
-    const std::string& reason, const std::string& requested_by) {
+    const std::string& reason, const std::string& requested_by,
+    const CallLimits& call) {
   SHAPIN_ASSIGN_OR_RETURN(const Environment* env, FindEnvironment(environment));
   if (reason.empty()) {
     return absl::InvalidArgumentError(
         "reason: is required (why the rollback; it is kept in history)");
   }
   std::optional<DeploymentRecord> result;
-  SHAPIN_RETURN_IF_ERROR(
-      store_.WithEnvironmentLock(environment, [&]() -> absl::Status {
-        SHAPIN_ASSIGN_OR_RETURN(
-            std::vector<GitSha> history,
-            store_.SuccessfulShas(environment, kRollbackHistory));
-        std::optional<GitSha> current;
-        if (!history.empty()) current = history.front();
-        SHAPIN_ASSIGN_OR_RETURN(
-            GitSha target,
-            ChooseRollbackTarget(environment, image_sha, current, history));
-        DeployArgs args(target);
-        args.environment = environment;
-        args.requested_by = requested_by;
-        args.override_hold = true;  // a rollback may replace a rollback
-        args.force = true;
-        SHAPIN_ASSIGN_OR_RETURN(
-            DeploymentRecord r,
-            RunLocked(args, DeploymentKind::kRollback, reason, *env));
-        result = std::move(r);
-        return absl::OkStatus();
-      }));
+  SHAPIN_RETURN_IF_ERROR(WithLock(environment, call, [&]() -> absl::Status {
+    SHAPIN_ASSIGN_OR_RETURN(
+        std::vector<GitSha> history,
+        store_.SuccessfulShas(environment, kRollbackHistory));
+    std::optional<GitSha> current;
+    if (!history.empty()) current = history.front();
+    SHAPIN_ASSIGN_OR_RETURN(
+        GitSha target,
+        ChooseRollbackTarget(environment, image_sha, current, history));
+    DeployArgs args(target);
+    args.environment = environment;
+    args.requested_by = requested_by;
+    args.override_hold = true;  // a rollback may replace a rollback
+    args.force = true;
+    SHAPIN_ASSIGN_OR_RETURN(
+        DeploymentRecord r,
+        RunLocked(args, DeploymentKind::kRollback, reason, *env));
+    result = std::move(r);
+    return absl::OkStatus();
+  }));
   return *std::move(result);
 }
 

@@ -1,16 +1,28 @@
 // DeployPipeline: Deploy and Rollback, from SHA to a verified rollout.
 //
-//   validate → environment lock → hold check → resolve in the canonical
-//   repository (HEAD; MISSING_TAG / POLICY_VIOLATION) → digest guard →
-//   signature (soft) → render SDL pinned to repository:sha@sha256:… →
-//   (dry_run stops here) → apply through the environment's target → poll the
-//   rollout → health and version checks → SUCCEEDED
+//   validate → environment lock (queued) → hold check → resolve in the
+//   canonical repository (HEAD; MISSING_TAG / POLICY_VIOLATION) → digest
+//   guard → signature (soft) → render SDL pinned to repository:sha@sha256:…
+//   → (dry_run stops here) → apply through the environment's target → poll
+//   the rollout → health and version checks → SUCCEEDED
 //
 // Every attempt past validation is recorded, failures included, with the
 // error code. One deployment at a time per environment (a PostgreSQL
-// advisory lock; a second caller gets ABORTED naming the running one).
+// advisory lock): concurrent Deploy/Rollback calls to one environment are
+// queued and run one after another — in arrival order within one deploy-svc
+// process — each waiting up to `lock_wait` (deploy.lock_wait), never past
+// its call's deadline, and not after its caller went away. A caller that
+// gives up gets ABORTED naming the running deployment and how long it
+// waited; nothing is recorded for it. Waiting is measured apart from the
+// deploy (shapin_deploy_waiting, shapin_deploy_lock_wait_seconds). Dry runs
+// take no lock, so they neither wait nor block.
 // Rollback redeploys a SHA from the rollback catalog — never building — and
 // holds the environment so the next automatic Deploy cannot undo it.
+//
+//   DeployArgs args(sha);
+//   args.environment = "production";
+//   args.call = {.deadline = rpc_deadline, .cancelled = [&] { return gone; }};
+//   absl::StatusOr<DeploymentRecord> d = pipeline.Deploy(args);
 #ifndef SHAPIN_DEPLOY_SVC_DEPLOY_PIPELINE_H_
 #define SHAPIN_DEPLOY_SVC_DEPLOY_PIPELINE_H_
 
@@ -19,6 +31,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/config.h"
@@ -48,6 +61,17 @@ struct DeployPipelineOptions {
   absl::Duration poll_interval = absl::Seconds(2);
   // Injectable for tests; default absl::SleepFor.
   std::function<void(absl::Duration)> sleep = nullptr;
+  // How long a Deploy or Rollback waits for its environment's lock
+  // (deploy.lock_wait); zero = ABORTED at once when another one runs.
+  absl::Duration lock_wait = absl::Minutes(10);
+};
+
+// The caller's own limits, handed down from the gRPC edge as plain values.
+struct CallLimits {
+  // Waiting for the environment lock ends shortly before this.
+  absl::Time deadline = absl::InfiniteFuture();
+  // True once the caller has gone away (checked while waiting). May be null.
+  std::function<bool()> cancelled = nullptr;
 };
 
 struct DeployArgs {
@@ -58,6 +82,7 @@ struct DeployArgs {
   bool dry_run = false;
   bool override_hold = false;
   bool force = false;
+  CallLimits call = {};
 };
 
 struct ResolvedImageInfo {
@@ -86,7 +111,8 @@ class DeployPipeline {
   // `image_sha` unset = the previous successful deployment.
   absl::StatusOr<DeploymentRecord> Rollback(
       const std::string& environment, const std::optional<GitSha>& image_sha,
-      const std::string& reason, const std::string& requested_by);
+      const std::string& reason, const std::string& requested_by,
+      const CallLimits& call = {});
   // Preflight without side effects.
   absl::StatusOr<ResolvedImageInfo> Resolve(const GitSha& sha);
   absl::StatusOr<HoldRecord> ReleaseHold(const std::string& environment,
@@ -106,6 +132,10 @@ class DeployPipeline {
 
  private:
   struct Attempt;
+  // Runs `fn` holding `environment`'s lock, waiting for it as options and
+  // `call` allow; feeds the waiting gauge and lock-wait histogram.
+  absl::Status WithLock(const std::string& environment, const CallLimits& call,
+                        absl::FunctionRef<absl::Status()> fn);
   absl::StatusOr<DeploymentRecord> RunLocked(const DeployArgs& args,
                                              DeploymentKind kind,
                                              const std::string& reason,

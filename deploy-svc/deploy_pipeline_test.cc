@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_code.h"
 #include "common/registry/curl_transport.h"
@@ -115,7 +116,8 @@ class DeployPipelineTest : public ::testing::Test {
   // deployment `dseq`.
   void MakePipeline(const std::string& dseq,
                     absl::Duration rollout_timeout = absl::Seconds(10),
-                    SignatureVerifier* verifier = nullptr) {
+                    SignatureVerifier* verifier = nullptr,
+                    absl::Duration lock_wait = absl::ZeroDuration()) {
     Environment env;
     env.config.target = "akash-console";
     env.config.service = "api";
@@ -130,7 +132,8 @@ class DeployPipelineTest : public ::testing::Test {
         *store_, *resolver_, verifier ? *verifier : verifier_, probe_,
         *metrics_, std::move(envs),
         DeployPipelineOptions{.canonical_repository = canonical_,
-                              .poll_interval = absl::Milliseconds(20)});
+                              .poll_interval = absl::Milliseconds(20),
+                              .lock_wait = lock_wait});
   }
 
   json Control(const std::string& method, const std::string& path,
@@ -399,7 +402,7 @@ TEST_F(DeployPipelineTest, DryRunRunsWhileTheEnvironmentIsLocked) {
   // run applies nothing, so it goes ahead; a real deploy is turned away.
   absl::StatusOr<DeploymentRecord> dry, real;
   ASSERT_TRUE(store_
-                  ->WithEnvironmentLock("production",
+                  ->WithEnvironmentLock("production", {},
                                         [&] {
                                           dry = Deploy(kA, /*dry_run=*/true);
                                           real = Deploy(kA);
@@ -446,8 +449,8 @@ TEST_F(DeployPipelineTest, RedeployingTheCurrentShaIsANoOp) {
 
 TEST_F(DeployPipelineTest, ASecondDeployWhileOneRunsIsAbortedNamingIt) {
   Canonical(kA, 10);
-  MakePipeline(Seed());
-  absl::Status outer = store_->WithEnvironmentLock("production", [&] {
+  MakePipeline(Seed());  // deploy.lock_wait 0s: fail fast
+  absl::Status outer = store_->WithEnvironmentLock("production", {}, [&] {
     NewDeployment running(*GitSha::Parse(kB));
     running.environment = "production";
     absl::StatusOr<DeploymentRecord> r = store_->Create(running);
@@ -457,7 +460,10 @@ TEST_F(DeployPipelineTest, ASecondDeployWhileOneRunsIsAbortedNamingIt) {
     other.join();
     EXPECT_EQ(d.status().code(), absl::StatusCode::kAborted);
     EXPECT_THAT(std::string(d.status().message()),
-                HasSubstr(absl::StrCat("deployment ", r->deployment_id)));
+                HasSubstr(absl::StrCat("deployment ", r->deployment_id, " (",
+                                       kB, ") has been in progress for")));
+    EXPECT_THAT(std::string(d.status().message()),
+                HasSubstr("(deploy.lock_wait)"));
     return absl::OkStatus();
   });
   ASSERT_TRUE(outer.ok()) << outer;
@@ -465,6 +471,72 @@ TEST_F(DeployPipelineTest, ASecondDeployWhileOneRunsIsAbortedNamingIt) {
   ASSERT_TRUE(Deploy(kA).ok());
   auto history = store_->ListDeployments("production", {});
   EXPECT_EQ(history->items.back().state, DeploymentState::kFailed);
+  // The caller that gave up was recorded nowhere: abandoned one + the deploy.
+  EXPECT_EQ(history->items.size(), 2u);
+}
+
+// With deploy.lock_wait a second Deploy queues behind the running one and
+// starts when it ends; the wait is visible on the gauge while it lasts and
+// lands in the lock-wait histogram, not in the deploy duration.
+TEST_F(DeployPipelineTest, ASecondDeployWaitsForTheRunningOneThenRuns) {
+  Canonical(kA, 13);
+  MakePipeline(Seed(), absl::Seconds(10), nullptr, absl::Seconds(30));
+  absl::Time released;
+  absl::StatusOr<DeploymentRecord> d;
+  std::thread other;
+  absl::Status outer = store_->WithEnvironmentLock("production", {}, [&] {
+    other = std::thread([&] { d = Deploy(kA); });
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (
+        !absl::StrContains(
+            Metrics(), "shapin_deploy_waiting{environment=\"production\"} 1") &&
+        absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_THAT(
+        Metrics(),
+        HasSubstr("shapin_deploy_waiting{environment=\"production\"} 1"));
+    absl::SleepFor(absl::Milliseconds(300));  // a wait worth measuring
+    released = absl::Now();
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(outer.ok()) << outer;
+  other.join();
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->state, DeploymentState::kSucceeded);
+  ASSERT_TRUE(d->started_at.has_value());
+  EXPECT_GE(*d->started_at, released);
+  const std::string metrics = Metrics();
+  EXPECT_THAT(metrics,
+              HasSubstr("shapin_deploy_waiting{environment=\"production\"} 0"));
+  EXPECT_THAT(metrics, HasSubstr("shapin_deploy_lock_wait_seconds_count{"
+                                 "environment=\"production\"} 1"));
+  // Waited at least the 300 ms the holder kept the lock after it queued.
+  EXPECT_THAT(metrics,
+              Not(HasSubstr("shapin_deploy_lock_wait_seconds_bucket{"
+                            "environment=\"production\",le=\"0.25\"} 1")));
+}
+
+// Waiting never outlasts the caller's own deadline: the answer is ABORTED
+// naming the knob, in time for the caller to read it.
+TEST_F(DeployPipelineTest, WaitingEndsBeforeTheCallersDeadline) {
+  Canonical(kA, 14);
+  MakePipeline(Seed(), absl::Seconds(10), nullptr, absl::Minutes(10));
+  absl::Status outer = store_->WithEnvironmentLock("production", {}, [&] {
+    DeployArgs args(*GitSha::Parse(kA));
+    args.environment = "production";
+    args.call.deadline = absl::Now() + absl::Seconds(1);
+    absl::StatusOr<DeploymentRecord> d;
+    std::thread other([&] { d = pipeline_->Deploy(args); });
+    other.join();
+    EXPECT_EQ(d.status().code(), absl::StatusCode::kAborted) << d.status();
+    EXPECT_THAT(std::string(d.status().message()),
+                HasSubstr("call's deadline; deploy.lock_wait is 10m"));
+    EXPECT_LT(absl::Now(), args.call.deadline);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(outer.ok()) << outer;
+  EXPECT_TRUE(store_->ListDeployments("production", {})->items.empty());
 }
 
 TEST_F(DeployPipelineTest, RollbackTargetMustBeInTheCatalog) {

@@ -1,5 +1,7 @@
 #include "deploy-svc/deploy_service.h"
 
+#include <chrono>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -32,6 +34,17 @@ absl::Status CheckEnvironment(absl::string_view env, bool required) {
         env.substr(0, 64), "\""));
   }
   return absl::OkStatus();
+}
+
+// The call's deadline and cancellation as plain values for the pipeline.
+CallLimits LimitsOf(grpc::ServerContext* context) {
+  CallLimits call;
+  const std::chrono::system_clock::time_point deadline = context->deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    call.deadline = absl::FromChrono(deadline);
+  }
+  call.cancelled = [context] { return context->IsCancelled(); };
+  return call;
 }
 
 bool IsTerminal(DeploymentState s) {
@@ -67,6 +80,7 @@ grpc::Status DeployServiceImpl::Deploy(grpc::ServerContext* context,
   args.dry_run = request->dry_run();
   args.override_hold = request->override_hold();
   args.force = request->force();
+  args.call = LimitsOf(context);
   absl::StatusOr<DeploymentRecord> d = pipeline_.Deploy(args);
   if (!d.ok()) return ToGrpcStatus(d.status());
   *response = ToProto(*d);
@@ -92,8 +106,9 @@ grpc::Status DeployServiceImpl::Rollback(grpc::ServerContext* context,
     if (!sha.ok()) return ToGrpcStatus(sha.status());
     target = *sha;
   }
-  absl::StatusOr<DeploymentRecord> d = pipeline_.Rollback(
-      request->environment(), target, request->reason(), caller->name);
+  absl::StatusOr<DeploymentRecord> d =
+      pipeline_.Rollback(request->environment(), target, request->reason(),
+                         caller->name, LimitsOf(context));
   if (!d.ok()) return ToGrpcStatus(d.status());
   *response = ToProto(*d);
   return grpc::Status::OK;

@@ -7,12 +7,14 @@
 #ifndef SHAPIN_DEPLOY_SVC_DEPLOYMENT_STORE_H_
 #define SHAPIN_DEPLOY_SVC_DEPLOYMENT_STORE_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/pagination.h"
 #include "deploy-svc/deployment_record.h"
 
@@ -63,6 +65,27 @@ struct SignatureCoverage {
   int total = 0;     // distinct SHAs looked at (at most the window)
 };
 
+// Who holds an environment's lock, for messages and logs.
+struct LockHolder {
+  int64_t deployment_id = 0;  // 0: no deployment recorded yet (or not known)
+  std::string image_sha = "";
+  absl::Duration running_for = absl::ZeroDuration();
+};
+
+// How a caller waits for an environment's lock (deploy.lock_wait).
+struct LockWait {
+  // Zero: fail at once when the lock is held.
+  absl::Duration max_wait = absl::ZeroDuration();
+  // The caller's own deadline (the RPC's): waiting ends shortly before it, so
+  // the answer still reaches the caller.
+  absl::Time deadline = absl::InfiniteFuture();
+  // True once the caller has gone away; checked while waiting. May be null.
+  std::function<bool()> cancelled = nullptr;
+  // Called once, before the caller starts waiting, naming the holder. May be
+  // null.
+  std::function<void(const LockHolder&)> on_wait = nullptr;
+};
+
 class DeploymentStore {
  public:
   virtual ~DeploymentStore() = default;
@@ -98,10 +121,15 @@ class DeploymentStore {
   virtual absl::StatusOr<int> FailAbandoned(const std::string& environment,
                                             const std::string& reason) = 0;
 
-  // Runs `fn` holding the environment's lock across deploy-svc processes.
-  // ABORTED naming the running deployment when another holds it.
+  // Runs `fn` holding the environment's lock across deploy-svc processes,
+  // waiting for it as `wait` allows; returns fn's result. Callers of one
+  // process get the lock in arrival order. When the wait ends without the
+  // lock: ABORTED "environment X is busy: deployment N (sha) has been in
+  // progress for …; waited …" (fn not run); CANCELLED when `wait.cancelled`
+  // said so; UNAVAILABLE when the database cannot be reached.
   virtual absl::Status WithEnvironmentLock(
-      const std::string& environment, absl::FunctionRef<absl::Status()> fn) = 0;
+      const std::string& environment, const LockWait& wait,
+      absl::FunctionRef<absl::Status()> fn) = 0;
 
   virtual absl::StatusOr<HoldRecord> GetHold(
       const std::string& environment) = 0;

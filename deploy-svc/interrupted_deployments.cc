@@ -8,7 +8,8 @@ absl::StatusOr<int> FailInterruptedDeployments(
     DeploymentStore& store, const std::vector<std::string>& environments) {
   int failed = 0;
   for (const std::string& environment : environments) {
-    absl::Status locked = store.WithEnvironmentLock(environment, [&] {
+    // Never waits: a held lock means a live deploy there.
+    absl::Status locked = store.WithEnvironmentLock(environment, {}, [&] {
       absl::StatusOr<int> n =
           store.FailAbandoned(environment, kInterruptedDeploymentReason);
       if (!n.ok()) return n.status();

@@ -178,7 +178,8 @@ class DeployWiring : public ServiceWiring {
             .signature_mode = c.deploy.signature.mode == "enforce"
                                   ? SignatureMode::kEnforce
                                   : SignatureMode::kSoft,
-            .coverage_window = c.deploy.signature.coverage_window});
+            .coverage_window = c.deploy.signature.coverage_window,
+            .lock_wait = c.deploy.lock_wait});
     for (const auto& [name, env] : c.deploy.environments) {
       pipeline_->RefreshSignatureCoverage(name);
     }

@@ -297,41 +297,56 @@ absl::StatusOr<int> PostgresDeploymentStore::FailAbandoned(
   return n;
 }
 
-absl::Status PostgresDeploymentStore::WithEnvironmentLock(
-    const std::string& environment, absl::FunctionRef<absl::Status()> fn) {
-  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    bool locked = false;
-    {
-      pqxx::nontransaction tx(c);
-      locked = tx.exec_params1(absl::StrCat("SELECT pg_try_advisory_lock(",
-                                            kEnvironmentLockKey, ")"),
-                               environment)[0]
-                   .as<bool>();
-    }
-    if (!locked) {
-      std::string running = "another deployment";
-      pqxx::nontransaction tx(c);
-      pqxx::result r = tx.exec_params(
-          "SELECT deployment_id, image_sha FROM deployments"
-          " WHERE environment = $1 AND state IN ('pending', 'running')"
-          "   AND NOT dry_run"
-          " ORDER BY deployment_id DESC LIMIT 1",
-          environment);
-      if (!r.empty()) {
-        running = absl::StrCat("deployment ", r[0][0].as<int64_t>(), " (",
-                               r[0][1].as<std::string>(), ")");
-      }
-      return absl::AbortedError(
-          absl::StrCat("environment ", environment, " is busy: ", running,
-                       " is in progress; retry when it has finished"));
-    }
-    absl::Status result = fn();
-    pqxx::nontransaction tx(c);
-    tx.exec_params(
-        absl::StrCat("SELECT pg_advisory_unlock(", kEnvironmentLockKey, ")"),
+LockHolder PostgresDeploymentStore::HolderOf(const std::string& environment) {
+  LockHolder holder;
+  // Best effort: the name only makes the message clearer.
+  (void)pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT
+    pqxx::result r = tx.exec_params(
+        "SELECT deployment_id, image_sha,"
+        " extract(epoch from now() - COALESCE(started_at, created_at))"
+        " FROM deployments"
+        " WHERE environment = $1 AND state IN ('pending', 'running')"
+        "   AND NOT dry_run"
+        " ORDER BY deployment_id DESC LIMIT 1",
         environment);
-    return result;
+    if (r.empty()) return absl::OkStatus();
+    holder.deployment_id = r[0][0].as<int64_t>();
+    holder.image_sha = r[0][1].as<std::string>();
+    holder.running_for = absl::Seconds(r[0][2].as<double>());
+    return absl::OkStatus();
   });
+  return holder;
+}
+
+absl::Status PostgresDeploymentStore::WithEnvironmentLock(
+    const std::string& environment, const LockWait& wait,
+    absl::FunctionRef<absl::Status()> fn) {
+  // Each try takes a pooled connection only for itself; the one that wins
+  // keeps it while `fn` runs, since the advisory lock lives in its session.
+  auto try_lock = [&]() -> LockTry {
+    LockTry attempt;
+    attempt.status = pool_.Run([&](pqxx::connection& c) -> absl::Status {
+      {
+        pqxx::nontransaction tx(c);
+        attempt.acquired =
+            tx.exec_params1(absl::StrCat("SELECT pg_try_advisory_lock(",
+                                         kEnvironmentLockKey, ")"),
+                            environment)[0]
+                .as<bool>();
+      }
+      if (!attempt.acquired) return absl::OkStatus();
+      absl::Status result = fn();
+      pqxx::nontransaction tx(c);
+      tx.exec_params(
+          absl::StrCat("SELECT pg_advisory_unlock(", kEnvironmentLockKey, ")"),
+          environment);
+      return result;
+    });
+    return attempt;
+  };
+  return lock_queue_.Run(environment, wait, try_lock,
+                         [&] { return HolderOf(environment); });
 }
 
 absl::StatusOr<HoldRecord> PostgresDeploymentStore::GetHold(

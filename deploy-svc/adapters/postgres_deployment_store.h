@@ -1,5 +1,15 @@
 // PostgresDeploymentStore: DeploymentStore on the shared PostgreSQL schema
 // (common/schema_migrations.cc: table deployments).
+//
+// The environment lock is a session advisory lock (pg_try_advisory_lock on
+// a hash of the environment name), so it dies with a crashed process's
+// connection. Waiting for it goes through an EnvironmentLockQueue: callers
+// of this process queue in memory, the head polls the lock, and nobody holds
+// a pooled connection while waiting.
+//
+//   PostgresDeploymentStore store(*pool);
+//   absl::Status s = store.WithEnvironmentLock(
+//       "production", {.max_wait = absl::Minutes(10)}, [&] { return Work(); });
 #ifndef SHAPIN_DEPLOY_SVC_ADAPTERS_POSTGRES_DEPLOYMENT_STORE_H_
 #define SHAPIN_DEPLOY_SVC_ADAPTERS_POSTGRES_DEPLOYMENT_STORE_H_
 
@@ -9,6 +19,7 @@
 
 #include "common/postgres_pool.h"
 #include "deploy-svc/deployment_store.h"
+#include "deploy-svc/environment_lock_queue.h"
 
 namespace shapin::deploy {
 
@@ -32,7 +43,7 @@ class PostgresDeploymentStore : public DeploymentStore {
   absl::StatusOr<int> FailAbandoned(const std::string& environment,
                                     const std::string& reason) override;
   absl::Status WithEnvironmentLock(
-      const std::string& environment,
+      const std::string& environment, const LockWait& wait,
       absl::FunctionRef<absl::Status()> fn) override;
   absl::StatusOr<HoldRecord> GetHold(const std::string& environment) override;
   absl::Status SetHold(const std::string& environment, int64_t deployment_id,
@@ -56,7 +67,12 @@ class PostgresDeploymentStore : public DeploymentStore {
       const std::string& where_sql,
       const std::vector<std::optional<std::string>>& params, int limit);
 
+  // The deployment holding `environment`'s lock, as far as the records
+  // tell (best effort: empty when none is recorded or on error).
+  LockHolder HolderOf(const std::string& environment);
+
   PostgresPool& pool_;
+  EnvironmentLockQueue lock_queue_;
 };
 
 }  // namespace shapin::deploy

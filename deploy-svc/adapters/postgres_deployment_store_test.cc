@@ -1,6 +1,11 @@
 #include "deploy-svc/adapters/postgres_deployment_store.h"
 
+#include <mutex>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/schema_migrations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -26,6 +31,7 @@ class PostgresDeploymentStoreTest : public ::testing::Test {
     absl::StatusOr<std::string> url =
         server_->CreateDatabase(absl::StrCat("deployments_", counter_++));
     ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
     auto pool = PostgresPool::Connect({.url = *url});
     ASSERT_TRUE(pool.ok()) << pool.status();
     pool_ = std::move(pool).value();
@@ -53,8 +59,29 @@ class PostgresDeploymentStoreTest : public ::testing::Test {
                     .ok());
   }
 
+  // Runs `hold` on a thread holding production's lock through `store`,
+  // after recording a pending deployment there (the holder's, as a real
+  // deploy would); `holder_id` gets its id once the lock is held.
+  std::thread HoldLock(DeploymentStore& store, absl::Notification& held,
+                       absl::Notification& release, int64_t* holder_id) {
+    return std::thread([&store, &held, &release, holder_id] {
+      absl::Status s = store.WithEnvironmentLock("production", {}, [&] {
+        NewDeployment running(*GitSha::Parse(Sha('1')));
+        running.environment = "production";
+        absl::StatusOr<DeploymentRecord> d = store.Create(running);
+        EXPECT_TRUE(d.ok()) << d.status();
+        if (d.ok()) *holder_id = d->deployment_id;
+        held.Notify();
+        EXPECT_TRUE(release.WaitForNotificationWithTimeout(absl::Seconds(30)));
+        return absl::OkStatus();
+      });
+      EXPECT_TRUE(s.ok()) << s;
+    });
+  }
+
   static shapin::testing::PostgresServer* server_;
   static int counter_;
+  std::string url_;
   std::unique_ptr<PostgresPool> pool_;
   std::unique_ptr<PostgresDeploymentStore> store_;
 };
@@ -154,6 +181,178 @@ TEST_F(PostgresDeploymentStoreTest, GetDeploymentAndNotFound) {
   ASSERT_TRUE(d->digest.has_value());
   EXPECT_EQ(store_->GetDeployment(424242).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// A second caller of the same process (queued in memory) and of another
+// process (its own pool, polling the advisory lock) waits for the holder
+// and runs once it has released, told who it waits for.
+TEST_F(PostgresDeploymentStoreTest, ASecondCallerWaitsForTheLockThenRuns) {
+  auto other_pool = PostgresPool::Connect({.url = url_});
+  ASSERT_TRUE(other_pool.ok()) << other_pool.status();
+  PostgresDeploymentStore other_process(**other_pool);
+  for (DeploymentStore* second :
+       {static_cast<DeploymentStore*>(store_.get()),
+        static_cast<DeploymentStore*>(&other_process)}) {
+    SCOPED_TRACE(second == store_.get() ? "same process" : "another process");
+    absl::Notification held, release;
+    int64_t holder_id = 0;
+    std::thread first = HoldLock(*store_, held, release, &holder_id);
+    held.WaitForNotification();
+    std::optional<LockHolder> waited_for;
+    bool released_before_run = false;
+    LockWait wait;
+    wait.max_wait = absl::Seconds(30);
+    wait.on_wait = [&](const LockHolder& holder) {
+      waited_for = holder;
+      release.Notify();  // the holder finishes only once we wait
+    };
+    absl::Status s = second->WithEnvironmentLock("production", wait, [&] {
+      released_before_run = release.HasBeenNotified();
+      return absl::OkStatus();
+    });
+    first.join();
+    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_TRUE(waited_for.has_value()) << "it never waited";
+    EXPECT_EQ(waited_for->deployment_id, holder_id);
+    EXPECT_EQ(waited_for->image_sha, Sha('1'));
+    EXPECT_TRUE(released_before_run);
+  }
+}
+
+TEST_F(PostgresDeploymentStoreTest, ZeroLockWaitIsAbortedNamingTheHolder) {
+  auto other_pool = PostgresPool::Connect({.url = url_});
+  ASSERT_TRUE(other_pool.ok()) << other_pool.status();
+  PostgresDeploymentStore other_process(**other_pool);
+  absl::Notification held, release;
+  int64_t holder_id = 0;
+  std::thread first = HoldLock(*store_, held, release, &holder_id);
+  held.WaitForNotification();
+  for (DeploymentStore* second :
+       {static_cast<DeploymentStore*>(store_.get()),
+        static_cast<DeploymentStore*>(&other_process)}) {
+    SCOPED_TRACE(second == store_.get() ? "same process" : "another process");
+    bool ran = false;
+    absl::Status s = second->WithEnvironmentLock("production", {}, [&] {
+      ran = true;
+      return absl::OkStatus();
+    });
+    EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr(absl::StrCat("environment production is busy: "
+                                       "deployment ",
+                                       holder_id, " (", Sha('1'),
+                                       ") has been in progress for")));
+    EXPECT_THAT(std::string(s.message()), HasSubstr("(deploy.lock_wait)"));
+    EXPECT_FALSE(ran);
+  }
+  release.Notify();
+  first.join();
+}
+
+// Waiting ends at deploy.lock_wait, shortly before the caller's deadline, or
+// when the caller goes away; the work never runs.
+TEST_F(PostgresDeploymentStoreTest, AWaiterGivesUpAtItsBound) {
+  absl::Notification held, release;
+  int64_t holder_id = 0;
+  std::thread first = HoldLock(*store_, held, release, &holder_id);
+  held.WaitForNotification();
+  struct Case {
+    const char* name;
+    // The wait, given when the call starts.
+    std::function<LockWait(absl::Time)> wait;
+    absl::StatusCode code;
+    const char* message;
+    absl::Duration at_least;
+  };
+  const std::vector<Case> cases = {
+      {"deploy.lock_wait",
+       [](absl::Time) { return LockWait{.max_wait = absl::Milliseconds(300)}; },
+       absl::StatusCode::kAborted, "(deploy.lock_wait)",
+       absl::Milliseconds(300)},
+      {"the call's deadline",
+       [](absl::Time start) {
+         return LockWait{.max_wait = absl::Minutes(10),
+                         .deadline = start + absl::Seconds(1)};
+       },
+       absl::StatusCode::kAborted,
+       "until shortly before the call's deadline; deploy.lock_wait is 10m",
+       absl::Milliseconds(500)},
+      {"the caller went away",
+       [](absl::Time start) {
+         return LockWait{.max_wait = absl::Minutes(10), .cancelled = [start] {
+                           return absl::Now() >=
+                                  start + absl::Milliseconds(300);
+                         }};
+       },
+       absl::StatusCode::kCancelled, "the caller went away",
+       absl::Milliseconds(300)},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const absl::Time start = absl::Now();
+    bool ran = false;
+    absl::Status s =
+        store_->WithEnvironmentLock("production", c.wait(start), [&] {
+          ran = true;
+          return absl::OkStatus();
+        });
+    const absl::Duration took = absl::Now() - start;
+    EXPECT_EQ(s.code(), c.code) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(c.message));
+    EXPECT_THAT(std::string(s.message()), HasSubstr("waited"));
+    EXPECT_GE(took, c.at_least);
+    EXPECT_LT(took, absl::Seconds(5));
+    EXPECT_FALSE(ran);
+  }
+  release.Notify();
+  first.join();
+}
+
+// Queued callers hold no pooled connection: with a pool of 2 (one kept by
+// the holder) and five callers waiting, reads still get a connection; the
+// waiters then run one by one in arrival order.
+TEST_F(PostgresDeploymentStoreTest, WaitersHoldNoConnectionAndRunInOrder) {
+  auto small = PostgresPool::Connect(
+      {.url = url_, .size = 2, .acquire_timeout = absl::Seconds(2)});
+  ASSERT_TRUE(small.ok()) << small.status();
+  PostgresDeploymentStore store(**small);
+  absl::Notification held, release;
+  int64_t holder_id = 0;
+  std::thread first = HoldLock(store, held, release, &holder_id);
+  held.WaitForNotification();
+  std::mutex mu;
+  std::vector<int> ran;
+  std::vector<absl::Status> results(5);
+  std::vector<std::thread> waiters;
+  absl::Notification waiting[5];
+  for (int i = 0; i < 5; ++i) {
+    waiters.emplace_back([&, i] {
+      LockWait wait;
+      wait.max_wait = absl::Seconds(30);
+      wait.on_wait = [&, i](const LockHolder&) { waiting[i].Notify(); };
+      results[i] = store.WithEnvironmentLock("production", wait, [&] {
+        std::lock_guard<std::mutex> l(mu);
+        ran.push_back(i);
+        return absl::OkStatus();
+      });
+    });
+    // One at a time, so their arrival order is known.
+    EXPECT_TRUE(waiting[i].WaitForNotificationWithTimeout(absl::Seconds(10)));
+  }
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<Page<DeploymentRecord>> list =
+        store.ListDeployments("production", {});
+    EXPECT_TRUE(list.ok()) << list.status();
+    if (list.ok()) {
+      EXPECT_EQ(list->items.size(), 1u);
+    }
+  }
+  EXPECT_TRUE(ran.empty());
+  release.Notify();
+  first.join();
+  for (std::thread& t : waiters) t.join();
+  for (const absl::Status& s : results) EXPECT_TRUE(s.ok()) << s;
+  EXPECT_THAT(ran, ElementsAre(0, 1, 2, 3, 4));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 // database rows, the registry's tags and the processes left afterwards.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/image_ref.h"
 #include "common/registry/registry_client.h"
@@ -46,6 +48,18 @@ bool WaitFor(const std::function<bool()>& ready, absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   return ready();
+}
+
+// The value of the Prometheus sample `series` (name and labels exactly as
+// exposed) in `text`; 0 when absent.
+double SampleValue(const std::string& text, const std::string& series) {
+  const std::string prefix = series + " ";
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!absl::StartsWith(line, prefix)) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(prefix.size()), &value)) return value;
+  }
+  return 0;
 }
 
 std::string ReadCommandLine(pid_t pid) {
@@ -597,7 +611,8 @@ TEST_F(FaultsTest, TenConcurrentBuildsOfOneShaOnTwoProcessesPublishOnce) {
 }
 
 // Ten deploys to one environment at once through two deploy-svc processes,
-// each caller retrying while the environment is busy: never two at a time,
+// each sent once: the service queues them (deploy.lock_wait) instead of
+// refusing, so every caller succeeds without retrying, never two at a time,
 // every caller answered, every deployment recorded as finished.
 TEST_F(FaultsTest, TenConcurrentDeploysToOneEnvironmentAreSerialized) {
   ServiceProcess& build_svc = StartBuildSvc("build-svc");
@@ -606,28 +621,22 @@ TEST_F(FaultsTest, TenConcurrentDeploysToOneEnvironmentAreSerialized) {
   for (const std::string& sha : shas) BuildMain(build_svc, sha);
   const std::string env = "faults";
   const std::string container = NewContainerName();
-  std::vector<ServiceProcess*> processes = {
-      &StartDeploySvc("deploy-svc-a",
-                      {{.name = env, .container_name = container}}),
-      &StartDeploySvc("deploy-svc-b",
-                      {{.name = env, .container_name = container}})};
+  std::vector<ServiceProcess*> processes;
+  std::vector<std::string> metrics_addresses;
+  for (const char* name : {"deploy-svc-a", "deploy-svc-b"}) {
+    processes.push_back(
+        &StartDeploySvc(name, {{.name = env, .container_name = container}}));
+    metrics_addresses.push_back(metrics_address_);
+  }
   std::vector<v1::Deployment> answers(10);
   std::vector<grpc::Status> statuses(10);
-  std::atomic<int> busy{0};
+  std::vector<absl::Duration> took(10);
   std::vector<std::thread> callers;
   for (int i = 0; i < 10; ++i) {
     callers.emplace_back([&, i] {
-      const absl::Time deadline = absl::Now() + absl::Minutes(3);
-      while (true) {
-        statuses[i] = Deploy(*processes[i % 2], env, shas[i % 2], &answers[i]);
-        if (statuses[i].error_code() != grpc::StatusCode::ABORTED ||
-            absl::Now() > deadline) {
-          return;
-        }
-        EXPECT_THAT(statuses[i].error_message(), HasSubstr("is busy"));
-        ++busy;
-        absl::SleepFor(absl::Milliseconds(100));
-      }
+      const absl::Time start = absl::Now();
+      statuses[i] = Deploy(*processes[i % 2], env, shas[i % 2], &answers[i]);
+      took[i] = absl::Now() - start;
     });
   }
   for (std::thread& t : callers) t.join();
@@ -638,7 +647,6 @@ TEST_F(FaultsTest, TenConcurrentDeploysToOneEnvironmentAreSerialized) {
     EXPECT_EQ(answers[i].image_sha(), shas[i % 2]);
     answered_ids.insert(answers[i].deployment_id());
   }
-  EXPECT_GT(busy.load(), 0) << "the deploys did not overlap";
   Rows rows =
       Sql("SELECT deployment_id, state, image_sha, previous_sha,"
           " extract(epoch from started_at), extract(epoch from finished_at)"
@@ -648,6 +656,7 @@ TEST_F(FaultsTest, TenConcurrentDeploysToOneEnvironmentAreSerialized) {
   std::set<std::string> recorded_ids;
   std::string previous_sha;
   double previous_end = 0;
+  double shortest_deploy = 1e9;
   for (const std::vector<std::string>& row : rows) {
     recorded_ids.insert(row[0]);
     EXPECT_EQ(row[1], "succeeded") << "deployment " << row[0];
@@ -656,10 +665,38 @@ TEST_F(FaultsTest, TenConcurrentDeploysToOneEnvironmentAreSerialized) {
     ASSERT_TRUE(absl::SimpleAtod(row[4], &start));
     ASSERT_TRUE(absl::SimpleAtod(row[5], &end));
     EXPECT_GE(start, previous_end) << "deployment " << row[0] << " overlapped";
+    shortest_deploy = std::min(shortest_deploy, end - start);
     previous_end = end;
     previous_sha = row[2];
   }
   EXPECT_EQ(recorded_ids, answered_ids);
+  // The calls really overlapped: some caller spent longer than a whole
+  // deployment in its call, and the services saw callers wait for the lock.
+  ASSERT_FALSE(rows.empty());
+  EXPECT_GT(absl::ToDoubleSeconds(*std::max_element(took.begin(), took.end())),
+            shortest_deploy)
+      << "no call waited for another";
+  double waits = 0, quick_waits = 0;
+  for (const std::string& address : metrics_addresses) {
+    absl::StatusOr<SubprocessResult> metrics = registry::testing::RunTool(
+        {"curl", "-sf", absl::StrCat("http://", address, "/metrics")});
+    ASSERT_TRUE(metrics.ok()) << metrics.status();
+    waits += SampleValue(
+        metrics->stdout_data,
+        absl::StrCat("shapin_deploy_lock_wait_seconds_count{environment=\"",
+                     env, "\"}"));
+    quick_waits += SampleValue(
+        metrics->stdout_data,
+        absl::StrCat("shapin_deploy_lock_wait_seconds_bucket{environment=\"",
+                     env, "\",le=\"0.25\"}"));
+    EXPECT_EQ(SampleValue(metrics->stdout_data,
+                          absl::StrCat("shapin_deploy_waiting{environment=\"",
+                                       env, "\"}")),
+              0)
+        << "a caller is still counted as waiting";
+  }
+  EXPECT_EQ(waits, 10) << "every call took the lock once";
+  EXPECT_LT(quick_waits, waits) << "no call waited for the lock";
 }
 
 // Someone pushes other content over a published SHA tag: the next deploy
