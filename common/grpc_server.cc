@@ -17,6 +17,9 @@
 namespace shapin {
 namespace {
 
+// Above the 50 concurrent calls the services are sized for (issue 9).
+constexpr int kMaxIdlePollers = 64;
+
 sigset_t ShutdownSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -86,6 +89,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.AddListeningPort(options.listen, ListenerCredentials(options.tls),
                            &server->port_);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  // The sync server ends a handler thread when more than MAX_POLLERS (default
+  // 2) are idle and makes a new one for the next call: with 50 concurrent
+  // clients that was a pthread_create per call (issue 9). Keeping up to
+  // kMaxIdlePollers lets a burst reuse its threads; it caps nothing.
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxIdlePollers);
   for (const ServedService& s : services) builder.RegisterService(s.service);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>

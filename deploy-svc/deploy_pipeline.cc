@@ -179,8 +179,12 @@ absl::StatusOr<DeploymentRecord> DeployPipeline::RunLocked(
     LogWarning("deployments_abandoned",
                {{"environment", args.environment}, {"count", *abandoned}});
   }
+  // The current deployment decides the no-op and feeds apply; a dry run uses
+  // neither (Create records previous_sha itself), so it skips the read.
   std::optional<DeploymentRecord> current;
-  absl::StatusOr<DeploymentRecord> found = store_.GetCurrent(args.environment);
+  absl::StatusOr<DeploymentRecord> found =
+      args.dry_run ? absl::NotFoundError("dry run")
+                   : store_.GetCurrent(args.environment);
   if (found.ok()) {
     current = *found;
   } else if (!absl::IsNotFound(found.status())) {
@@ -369,8 +373,10 @@ absl::Status DeployPipeline::Execute(Attempt& a) {
                                      .image = pinned,
                                      .env = ImageEnv(pinned)}));
   SHAPIN_ASSIGN_OR_RETURN(r.rendered_tfvars, RenderTfvars(pinned));
-  SHAPIN_RETURN_IF_ERROR(store_.Update(r));
+  // A dry run ends here: RunLocked writes the rendered result together with
+  // the final state (one write instead of two, microseconds apart).
   if (r.dry_run) return absl::OkStatus();
+  SHAPIN_RETURN_IF_ERROR(store_.Update(r));
 
   ApplyRequest apply{.image = pinned, .git_sha = a.args.image_sha};
   apply.environment = environment;

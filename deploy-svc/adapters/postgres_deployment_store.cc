@@ -73,7 +73,9 @@ absl::StatusOr<std::vector<DeploymentRecord>> PostgresDeploymentStore::Select(
     const std::vector<std::optional<std::string>>& params, int limit) {
   std::vector<DeploymentRecord> out;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
+    // One statement is atomic on its own; BEGIN/COMMIT around it would be two
+    // more round trips per call (docs/performance.md, preflight).
+    pqxx::nontransaction tx(c);
     pqxx::result rows = tx.exec_params(
         absl::StrCat("SELECT ", kColumns, " FROM deployments WHERE ", where_sql,
                      " ORDER BY deployment_id DESC LIMIT ", limit),
@@ -213,34 +215,36 @@ absl::StatusOr<SignatureCoverage> PostgresDeploymentStore::SignatureCoverageOf(
 
 absl::StatusOr<DeploymentRecord> PostgresDeploymentStore::Create(
     const NewDeployment& d) {
-  int64_t id = 0;
+  std::optional<DeploymentRecord> created;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::work tx(c);
-    id =
-        tx.exec_params1(
-              "INSERT INTO deployments (environment, kind, image_sha, state,"
-              " target, requested_by, reason, dry_run, previous_sha,"
-              " previous_digest)"
-              " SELECT $1, $2, $3, 'pending', $4, $5, $6, $7,"
-              "  cur.image_sha, cur.digest"
-              " FROM (SELECT 1) one LEFT JOIN LATERAL ("
-              "  SELECT image_sha, digest FROM deployments"
-              "  WHERE environment = $1 AND state = 'succeeded' AND NOT dry_run"
-              "  ORDER BY deployment_id DESC LIMIT 1) cur ON true"
-              " RETURNING deployment_id",
-              d.environment, std::string(DeploymentKindName(d.kind)),
-              d.image_sha.str(), d.target, d.requested_by, d.reason,
-              d.dry_run)[0]
-            .as<int64_t>();
-    tx.commit();
+    // One atomic statement that returns the whole new row: no BEGIN/COMMIT
+    // and no second query to read it back.
+    pqxx::nontransaction tx(c);
+    pqxx::row row = tx.exec_params1(
+        "INSERT INTO deployments (environment, kind, image_sha, state,"
+        " target, requested_by, reason, dry_run, previous_sha,"
+        " previous_digest)"
+        " SELECT $1, $2, $3, 'pending', $4, $5, $6, $7,"
+        "  cur.image_sha, cur.digest"
+        " FROM (SELECT 1) one LEFT JOIN LATERAL ("
+        "  SELECT image_sha, digest FROM deployments"
+        "  WHERE environment = $1 AND state = 'succeeded' AND NOT dry_run"
+        "  ORDER BY deployment_id DESC LIMIT 1) cur ON true"
+        " RETURNING " +
+            std::string(kColumns),
+        d.environment, std::string(DeploymentKindName(d.kind)),
+        d.image_sha.str(), d.target, d.requested_by, d.reason, d.dry_run);
+    SHAPIN_ASSIGN_OR_RETURN(DeploymentRecord r, FromRow(row));
+    created = std::move(r);
     return absl::OkStatus();
   }));
-  return GetDeployment(id);
+  return *std::move(created);
 }
 
 absl::Status PostgresDeploymentStore::Update(const DeploymentRecord& d) {
   return pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::work tx(c);
+    // One atomic statement (autocommit): a missing row changes nothing.
+    pqxx::nontransaction tx(c);
     pqxx::result r = tx.exec_params(
         "UPDATE deployments SET state = $2, digest = $3, image_ref = $4,"
         " error_code = $5, error_message = $6, signature_status = $7,"
@@ -354,7 +358,7 @@ absl::StatusOr<HoldRecord> PostgresDeploymentStore::GetHold(
   HoldRecord hold;
   hold.environment = environment;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
+    pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT round trips
     pqxx::result r = tx.exec_params(
         "SELECT h.held, h.deployment_id, h.held_by,"
         " extract(epoch from h.held_since), COALESCE(h.released_by, ''),"
@@ -423,7 +427,7 @@ absl::StatusOr<ImageFacts> PostgresDeploymentStore::GetImageFacts(
     const std::string& canonical_repository, const GitSha& sha) {
   ImageFacts facts;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
+    pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT round trips
     pqxx::result rows = tx.exec_params(
         "SELECT repository, repository_type, digest,"
         " extract(epoch from commit_time), COALESCE(signature_status, '')"
