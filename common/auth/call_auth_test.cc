@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "common/auth/testing/echo_build_service.h"
 #include "common/auth/token_hash.h"
 #include "common/grpc_server.h"
 #include "common/grpc_status.h"
@@ -18,28 +19,10 @@
 namespace shapin::auth {
 namespace {
 
+using ::shapin::auth::testing::EchoBuildService;
+
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// Answers with the caller's name, as the real handlers record it.
-class EchoBuildService : public shapin::v1::BuildService::Service {
- public:
-  grpc::Status SubmitBuild(grpc::ServerContext* context,
-                           const shapin::v1::SubmitBuildRequest*,
-                           shapin::v1::Build* reply) override {
-    absl::StatusOr<Identity> caller = AuthorizedCaller(context);
-    if (!caller.ok()) return ToGrpcStatus(caller.status());
-    reply->set_requested_by(caller->name);
-    return grpc::Status::OK;
-  }
-  // Forgot to call AuthorizedCaller: the interceptor must still refuse.
-  grpc::Status GetImage(grpc::ServerContext*,
-                        const shapin::v1::GetImageRequest*,
-                        shapin::v1::Image* reply) override {
-    reply->set_digest("sha256:leaked");
-    return grpc::Status::OK;
-  }
-};
 
 class CallAuthTest : public ::testing::Test {
  protected:

@@ -16,6 +16,7 @@
 #include "common/auth/api_token.h"
 #include "common/auth/call_auth.h"
 #include "common/auth/refreshing_token_identities.h"
+#include "common/auth/testing/echo_build_service.h"
 #include "common/auth/token_hash.h"
 #include "common/grpc_server.h"
 #include "common/grpc_status.h"
@@ -31,6 +32,8 @@
 
 namespace shapin::auth {
 namespace {
+
+using ::shapin::auth::testing::EchoBuildService;
 
 using ::shapin::testing::IsOk;
 using ::shapin::testing::StatusIs;
@@ -120,7 +123,7 @@ TEST(RefreshingTokenIdentitiesTest, AFailedFirstLoadIsAnError) {
 class DatabaseTokensTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pg_ = testing::PostgresServer::StartOrDie().release();
+    pg_ = shapin::testing::PostgresServer::StartOrDie().release();
   }
   static void TearDownTestSuite() {
     delete pg_;
@@ -157,13 +160,13 @@ class DatabaseTokensTest : public ::testing::Test {
     return text;
   }
 
-  static testing::PostgresServer* pg_;
+  static shapin::testing::PostgresServer* pg_;
   std::string url_;
   std::unique_ptr<PostgresPool> pool_;
   std::unique_ptr<PostgresApiTokenStore> store_;
 };
 
-testing::PostgresServer* DatabaseTokensTest::pg_ = nullptr;
+shapin::testing::PostgresServer* DatabaseTokensTest::pg_ = nullptr;
 
 TEST_F(DatabaseTokensTest, CreateListRevokeAndOnlyTheDigestIsStored) {
   absl::StatusOr<MintedApiToken> ci =
@@ -231,19 +234,6 @@ TEST_F(DatabaseTokensTest, ANameIsUniqueAmongActiveTokensOnly) {
   EXPECT_THAT(store_->Revoke("ci", "a"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("\"ci\"")));
 }
-
-// Answers with the caller's name.
-class EchoBuildService : public shapin::v1::BuildService::Service {
- public:
-  grpc::Status SubmitBuild(grpc::ServerContext* context,
-                           const shapin::v1::SubmitBuildRequest*,
-                           shapin::v1::Build* reply) override {
-    absl::StatusOr<Identity> caller = AuthorizedCaller(context);
-    if (!caller.ok()) return ToGrpcStatus(caller.status());
-    reply->set_requested_by(caller->name);
-    return grpc::Status::OK;
-  }
-};
 
 TEST_F(DatabaseTokensTest, ARunningServerPicksUpCreatedAndRevokedTokens) {
   auto policy = std::make_shared<AuthPolicy>();
