@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/auth/call_auth.h"
+#include "common/auth/testing/echo_build_service.h"
 #include "common/auth/token_hash.h"
 #include "common/grpc_server.h"
 #include "common/grpc_status.h"
@@ -20,6 +21,8 @@
 namespace shapin::auth {
 namespace {
 
+using ::shapin::auth::testing::EchoBuildService;
+
 using registry::testing::MakeTestCertificates;
 using registry::testing::RunTool;
 using registry::testing::TempDir;
@@ -30,18 +33,6 @@ std::string ReadFile(const std::filesystem::path& p) {
   s << in.rdbuf();
   return s.str();
 }
-
-class WhoAmIService : public shapin::v1::BuildService::Service {
- public:
-  grpc::Status SubmitBuild(grpc::ServerContext* context,
-                           const shapin::v1::SubmitBuildRequest*,
-                           shapin::v1::Build* reply) override {
-    absl::StatusOr<Identity> caller = AuthorizedCaller(context);
-    if (!caller.ok()) return ToGrpcStatus(caller.status());
-    reply->set_requested_by(caller->name);
-    return grpc::Status::OK;
-  }
-};
 
 class TlsIdentityTest : public ::testing::Test {
  protected:
@@ -99,7 +90,7 @@ class TlsIdentityTest : public ::testing::Test {
   }
 
   prometheus::Registry metrics_;
-  WhoAmIService service_;
+  EchoBuildService service_;
   std::unique_ptr<TempDir> dir_;
   std::string ca_;
   std::unique_ptr<GrpcServer> server_;
