@@ -95,6 +95,8 @@ ExportedSeries ExportedByServices() {
   deploy.CountDigestMismatch();
   deploy.SetSignedDeploymentsRatio("production", 1, 2);
   deploy.ObserveTimeToRestore("production", 600);
+  deploy.LockWaitStarted("production");
+  deploy.LockWaitEnded("production", 1.5);
   AddCollected(deploy_registry, out);
 
   prometheus::Registry grpc_registry;
