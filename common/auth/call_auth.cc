@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/method_roles.h"
+#include "common/auth/token_hash.h"
 #include "common/log.h"
 #include "grpcpp/security/auth_context.h"
 
@@ -156,12 +157,14 @@ absl::StatusOr<Identity> Authenticate(const AuthPolicy& policy,
     }
     absl::string_view token = absl::StripAsciiWhitespace(
         absl::string_view(value).substr(kBearer.size()));
-    std::optional<Identity> who = policy.identities.FindByToken(token);
+    const std::string presented = TokenSha256Hex(token);
+    std::optional<Identity> who =
+        policy.identities.FindByTokenSha256(presented);
     if (policy.database_tokens != nullptr) {
       // Both sets are always searched: the time taken does not tell which
       // one holds the token.
       std::optional<Identity> stored =
-          policy.database_tokens->FindByToken(token);
+          policy.database_tokens->FindByTokenSha256(presented);
       if (!who) who = std::move(stored);
     }
     if (!who) {

@@ -189,7 +189,11 @@ absl::StatusOr<IdentityRegistry> IdentityRegistry::LoadText(
 
 std::optional<Identity> IdentityRegistry::FindByToken(
     absl::string_view token) const {
-  const std::string presented = TokenSha256Hex(token);
+  return FindByTokenSha256(TokenSha256Hex(token));
+}
+
+std::optional<Identity> IdentityRegistry::FindByTokenSha256(
+    absl::string_view presented) const {
   std::optional<Identity> found;
   // No early exit: every entry costs the same whether or not it matched.
   for (const TokenEntry& e : tokens_) {

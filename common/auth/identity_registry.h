@@ -64,6 +64,9 @@ class IdentityRegistry {
   // The identity whose digest matches SHA-256(token); every stored digest is
   // compared in constant time, so the answer's timing reveals nothing.
   std::optional<Identity> FindByToken(absl::string_view token) const;
+  // The same, given the token's SHA-256 (TokenSha256Hex): a caller searching
+  // several registries hashes the presented token once.
+  std::optional<Identity> FindByTokenSha256(absl::string_view sha256_hex) const;
   // The identity mapped to a verified client certificate's subject CN.
   std::optional<Identity> FindByCommonName(absl::string_view cn) const;
 

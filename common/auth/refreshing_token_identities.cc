@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/token_hash.h"
 #include "common/log.h"
 
 namespace shapin::auth {
@@ -61,12 +62,17 @@ void RefreshingTokenIdentities::RefreshLoop() {
 
 std::optional<Identity> RefreshingTokenIdentities::FindByToken(
     absl::string_view token) const {
+  return FindByTokenSha256(TokenSha256Hex(token));
+}
+
+std::optional<Identity> RefreshingTokenIdentities::FindByTokenSha256(
+    absl::string_view sha256_hex) const {
   std::shared_ptr<const IdentityRegistry> current;
   {
     absl::MutexLock lock(&mu_);
     current = current_;
   }
-  return current->FindByToken(token);
+  return current->FindByTokenSha256(sha256_hex);
 }
 
 size_t RefreshingTokenIdentities::token_count() const {

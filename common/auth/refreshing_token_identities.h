@@ -47,6 +47,7 @@ class RefreshingTokenIdentities {
   // Same contract as IdentityRegistry::FindByToken (constant-time compares),
   // against the last good set; never touches the database.
   std::optional<Identity> FindByToken(absl::string_view token) const;
+  std::optional<Identity> FindByTokenSha256(absl::string_view sha256_hex) const;
   size_t token_count() const;
 
  private:
