@@ -172,7 +172,7 @@ int RunServiceMain(Service service, absl::string_view program, int argc,
       MetricsExposer::Start(config->server.metrics_listen, metrics);
   if (!exposer.ok()) return Fail("metrics", exposer.status());
 
-  ServiceContext context{*config, **pool, *metrics};
+  ServiceContext context{*config, **pool, *metrics, *auth_policy};
   absl::StatusOr<std::unique_ptr<ServiceWiring>> wiring = wire(context);
   if (!wiring.ok()) return Fail("wiring", wiring.status());
 

@@ -32,6 +32,9 @@ struct ServiceContext {
   const Config& config;
   PostgresPool& pool;
   prometheus::Registry& metrics;
+  // Who may call: the same identities and roles the gRPC listener checks,
+  // for a service's other listeners (deploy-svc's web console).
+  std::shared_ptr<const auth::AuthPolicy> auth = nullptr;
 };
 
 // Owns a service's adapters and gRPC services for the life of the server.

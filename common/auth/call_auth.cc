@@ -157,22 +157,7 @@ absl::StatusOr<Identity> Authenticate(const AuthPolicy& policy,
     }
     absl::string_view token = absl::StripAsciiWhitespace(
         absl::string_view(value).substr(kBearer.size()));
-    const std::string presented = TokenSha256Hex(token);
-    std::optional<Identity> who =
-        policy.identities.FindByTokenSha256(presented);
-    if (policy.database_tokens != nullptr) {
-      // Both sets are always searched: the time taken does not tell which
-      // one holds the token.
-      std::optional<Identity> stored =
-          policy.database_tokens->FindByTokenSha256(presented);
-      if (!who) who = std::move(stored);
-    }
-    if (!who) {
-      return absl::UnauthenticatedError(
-          "authorization metadata: unknown token (see auth.tokens_file and "
-          "shapin-tokens list)");
-    }
-    return *who;
+    return AuthenticateTokenSha256(policy, TokenSha256Hex(token));
   }
   if (credentials.client_common_name) {
     std::optional<Identity> who =
@@ -190,6 +175,24 @@ absl::StatusOr<Identity> Authenticate(const AuthPolicy& policy,
   return absl::UnauthenticatedError(
       "no credentials: send the metadata \"authorization\" with "
       "\"Bearer\" and a token");
+}
+
+absl::StatusOr<Identity> AuthenticateTokenSha256(const AuthPolicy& policy,
+                                                 absl::string_view sha256_hex) {
+  std::optional<Identity> who = policy.identities.FindByTokenSha256(sha256_hex);
+  if (policy.database_tokens != nullptr) {
+    // Both sets are always searched: the time taken does not tell which
+    // one holds the token.
+    std::optional<Identity> stored =
+        policy.database_tokens->FindByTokenSha256(sha256_hex);
+    if (!who) who = std::move(stored);
+  }
+  if (!who) {
+    return absl::UnauthenticatedError(
+        "authorization metadata: unknown token (see auth.tokens_file and "
+        "shapin-tokens list)");
+  }
+  return *who;
 }
 
 absl::Status RequireRole(const Identity& caller, Role role,

@@ -56,6 +56,14 @@ struct AuthPolicy {
 absl::StatusOr<Identity> Authenticate(const AuthPolicy& policy,
                                       const CallCredentials& credentials);
 
+// The identity holding the token whose SHA-256 (TokenSha256Hex) is given,
+// searched like Authenticate does (both sets, constant-time compares).
+// UNAUTHENTICATED "unknown token …" when none does: the web console keeps
+// only this digest in a session and checks it on every request, so a revoked
+// token ends its sessions within auth.refresh_interval.
+absl::StatusOr<Identity> AuthenticateTokenSha256(const AuthPolicy& policy,
+                                                 absl::string_view sha256_hex);
+
 // PERMISSION_DENIED "caller \"<name>\" lacks role <role> (needed for <what>)".
 absl::Status RequireRole(const Identity& caller, Role role,
                          absl::string_view what);
