@@ -298,6 +298,25 @@ const std::vector<KeySpec>& Keys() {
         return absl::OkStatus();
       };
     });
+    add("console.listen", [](std::string p) {
+      return StringField(&C::console, &ConsoleConfig::listen, p);
+    });
+    k->push_back({"console.tls.cert_file",
+                  NestedStringField(&Config::console, &ConsoleConfig::tls,
+                                    &ServerTlsConfig::cert_file)});
+    k->push_back({"console.tls.key_file",
+                  NestedStringField(&Config::console, &ConsoleConfig::tls,
+                                    &ServerTlsConfig::key_file)});
+    add("console.public_origin", [](std::string p) {
+      return StringField(&C::console, &ConsoleConfig::public_origin, p);
+    });
+    add("console.session_idle_timeout", [](std::string p) {
+      return DurationField(&C::console, &ConsoleConfig::session_idle_timeout,
+                           p);
+    });
+    add("console.session_max_age", [](std::string p) {
+      return DurationField(&C::console, &ConsoleConfig::session_max_age, p);
+    });
     return k;
   }();
   return *keys;
@@ -495,6 +514,52 @@ std::string DnsNameProblem(absl::string_view name) {
   return "";
 }
 
+// console.*: a listener address when set, TLS files in pairs, an origin
+// without path, sessions that last.
+absl::Status ValidateConsole(const ConsoleConfig& c) {
+  if (!c.listen.empty()) {
+    const size_t colon = c.listen.rfind(':');
+    int port = -1;
+    if (colon == std::string::npos || colon == 0 ||
+        !absl::SimpleAtoi(c.listen.substr(colon + 1), &port) || port < 0 ||
+        port > 65535) {
+      return BadValue(
+          "console.listen",
+          absl::StrCat("expected host:port, got \"", c.listen, "\""));
+    }
+  }
+  if (c.tls.cert_file.empty() != c.tls.key_file.empty()) {
+    return BadValue(
+        "console.tls.key_file",
+        "console.tls.cert_file and console.tls.key_file go together");
+  }
+  if (!c.public_origin.empty()) {
+    const absl::string_view o = c.public_origin;
+    const size_t scheme_end = o.find("://");
+    const absl::string_view scheme = o.substr(0, scheme_end);
+    const absl::string_view rest = scheme_end == absl::string_view::npos
+                                       ? absl::string_view()
+                                       : o.substr(scheme_end + 3);
+    if ((scheme != "https" && scheme != "http") || rest.empty() ||
+        rest.find_first_of("/?#@ ") != absl::string_view::npos) {
+      return BadValue("console.public_origin",
+                      absl::StrCat("expected an origin such as "
+                                   "https://shapin.example.org (scheme, host, "
+                                   "optional port; no path), got \"",
+                                   o, "\""));
+    }
+  }
+  for (auto [key, d] :
+       {std::pair<absl::string_view, absl::Duration>{
+            "console.session_idle_timeout", c.session_idle_timeout},
+        {"console.session_max_age", c.session_max_age}}) {
+    if (d <= absl::ZeroDuration()) {
+      return BadValue(key, "must be greater than zero");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Validate(const Config& c) {
   for (auto [key, name] :
        {std::pair<absl::string_view, const std::string*>{
@@ -547,6 +612,7 @@ absl::Status Validate(const Config& c) {
                     absl::StrCat("expected soft or enforce, got \"",
                                  c.deploy.signature.mode, "\""));
   }
+  SHAPIN_RETURN_IF_ERROR(ValidateConsole(c.console));
   if (!c.build.sbom_path.empty()) {
     const std::filesystem::path sbom =
         std::filesystem::path(c.build.sbom_path).lexically_normal();

@@ -153,6 +153,20 @@ struct DeployConfig {
   AkashConfig akash;
 };
 
+// The operator web console of deploy-svc (console.*): an HTTP listener next
+// to the gRPC one, off unless `listen` is set (deploy-svc/console/).
+struct ConsoleConfig {
+  std::string listen;   // host:port; empty = no console
+  ServerTlsConfig tls;  // cert_file + key_file = HTTPS only
+  // The origin browsers use (scheme://host[:port]) when a proxy sits in
+  // front; empty = the listener's own scheme and the request's Host.
+  std::string public_origin;
+  // A session ends after this long without a request, and at the latest
+  // `session_max_age` after login.
+  absl::Duration session_idle_timeout = absl::Minutes(30);
+  absl::Duration session_max_age = absl::Hours(12);
+};
+
 struct Config {
   ServerConfig server;
   AuthConfig auth;
@@ -161,6 +175,7 @@ struct Config {
   RegistryConfig registry;
   BuildConfig build;
   DeployConfig deploy;
+  ConsoleConfig console;
 };
 
 using Environment = std::map<std::string, std::string>;

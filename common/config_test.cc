@@ -261,6 +261,65 @@ deploy:
               HasSubstr("server.tls.client_ca_file"));
 }
 
+TEST(ConfigTest, ConsoleIsOffByDefaultAndValidated) {
+  absl::StatusOr<Config> defaults =
+      LoadConfigFromText(Service::kDeploy, "", kDb);
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->console.listen, "");
+  EXPECT_EQ(defaults->console.tls.cert_file, "");
+  EXPECT_EQ(defaults->console.session_idle_timeout, absl::Minutes(30));
+  EXPECT_EQ(defaults->console.session_max_age, absl::Hours(12));
+
+  const char* yaml = R"(
+console:
+  listen: 0.0.0.0:8443
+  tls:
+    cert_file: /etc/shapin/console.pem
+    key_file: /etc/shapin/console.key
+  public_origin: https://shapin.example.org
+  session_idle_timeout: 15m
+)";
+  Environment env = kDb;
+  env["SHAPIN_CONSOLE_SESSION_MAX_AGE"] = "8h";
+  absl::StatusOr<Config> c = LoadConfigFromText(Service::kDeploy, yaml, env);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->console.listen, "0.0.0.0:8443");
+  EXPECT_EQ(c->console.tls.cert_file, "/etc/shapin/console.pem");
+  EXPECT_EQ(c->console.tls.key_file, "/etc/shapin/console.key");
+  EXPECT_EQ(c->console.public_origin, "https://shapin.example.org");
+  EXPECT_EQ(c->console.session_idle_timeout, absl::Minutes(15));
+  EXPECT_EQ(c->console.session_max_age, absl::Hours(8));
+
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  for (const Case& bad : {
+           Case{"console:\n  listen: 8443\n",
+                "console.listen: expected host:port"},
+           Case{"console:\n  listen: host:http\n",
+                "console.listen: expected host:port"},
+           Case{"console:\n  tls:\n    cert_file: /a.pem\n",
+                "console.tls.cert_file and console.tls.key_file go together"},
+           Case{"console:\n  public_origin: shapin.example.org\n",
+                "console.public_origin: expected an origin"},
+           Case{"console:\n  public_origin: https://a.example/console\n",
+                "console.public_origin: expected an origin"},
+           Case{"console:\n  session_idle_timeout: 0s\n",
+                "console.session_idle_timeout: must be greater than zero"},
+           Case{"console:\n  sessions: 3\n",
+                "unknown configuration key \"console.sessions\""},
+       }) {
+    SCOPED_TRACE(bad.yaml);
+    absl::StatusOr<Config> refused =
+        LoadConfigFromText(Service::kDeploy, bad.yaml, kDb);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(refused.status().message()),
+                HasSubstr(bad.message));
+  }
+}
+
 TEST(ConfigTest, TlsServerNames) {
   absl::StatusOr<Config> defaults =
       LoadConfigFromText(Service::kDeploy, "", kDb);
