@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "build-svc/adapters/postgres_build_store.h"
 #include "common/registry_options.h"
 #include "common/service_main.h"
 #include "common/status_macros.h"
@@ -14,6 +15,9 @@
 #include "deploy-svc/adapters/local_podman_target.h"
 #include "deploy-svc/adapters/postgres_deployment_store.h"
 #include "deploy-svc/adapters/registry_image_resolver.h"
+#include "deploy-svc/console/adapters/build_store_history.h"
+#include "deploy-svc/console/adapters/civetweb_http_server.h"
+#include "deploy-svc/console/console_app.h"
 #include "deploy-svc/deploy_service.h"
 #include "deploy-svc/interrupted_deployments.h"
 
@@ -106,7 +110,10 @@ class DeployWiring : public ServiceWiring {
 
  private:
   explicit DeployWiring(ServiceContext& ctx)
-      : store_(ctx.pool), metrics_(ctx.metrics) {}
+      : store_(ctx.pool),
+        metrics_(ctx.metrics),
+        build_store_(ctx.pool),
+        build_history_(build_store_) {}
 
   // One target of each kind in use; an explicit switch on the configured
   // name (the configuration has already refused unknown ones).
@@ -189,6 +196,41 @@ class DeployWiring : public ServiceWiring {
     for (const auto& [name, env] : c.deploy.environments) names.push_back(name);
     SHAPIN_RETURN_IF_ERROR(FailInterruptedDeployments(store_, names).status());
     service_ = std::make_unique<DeployServiceImpl>(store_, *pipeline_);
+    return StartConsole(ctx);
+  }
+
+  // The operator web console (console.*), when console.listen is set: the
+  // same store, pipeline and identities as the gRPC edge.
+  absl::Status StartConsole(ServiceContext& ctx) {
+    const ConsoleConfig& c = ctx.config.console;
+    if (c.listen.empty()) return absl::OkStatus();
+    std::vector<console::ConsoleEnvironment> environments;
+    for (const auto& [name, env] : ctx.config.deploy.environments) {
+      environments.push_back({.name = name, .target = env.target});
+    }
+    sessions_ = std::make_unique<console::SessionStore>(console::SessionOptions{
+        .idle_timeout = c.session_idle_timeout, .max_age = c.session_max_age});
+    const bool tls = !c.tls.cert_file.empty();
+    console_app_ = std::make_unique<console::ConsoleApp>(
+        store_, *pipeline_, build_history_, ctx.auth, *sessions_,
+        std::move(environments),
+        console::ConsoleOptions{.public_origin = c.public_origin,
+                                .tls = tls,
+                                .session_max_age = c.session_max_age});
+    SHAPIN_ASSIGN_OR_RETURN(
+        console_server_,
+        console::CivetwebHttpServer::Start(
+            {.listen = c.listen,
+             .cert_file = c.tls.cert_file,
+             .key_file = c.tls.key_file},
+            [app = console_app_.get()](const console::HttpRequest& r) {
+              return app->Handle(r);
+            }));
+    LogInfo("console_serving",
+            {{"url", absl::StrCat(tls ? "https://" : "http://",
+                                  c.listen.substr(0, c.listen.rfind(':')), ":",
+                                  console_server_->port(), "/")},
+             {"tls", tls}});
     return absl::OkStatus();
   }
 
@@ -201,6 +243,13 @@ class DeployWiring : public ServiceWiring {
   std::map<std::string, std::unique_ptr<DeployTarget>> targets_;
   std::unique_ptr<DeployPipeline> pipeline_;
   std::unique_ptr<DeployServiceImpl> service_;
+  // The console reads builds through build-svc's store (reads only).
+  build::PostgresBuildStore build_store_;
+  console::BuildStoreHistory build_history_;
+  std::unique_ptr<console::SessionStore> sessions_;
+  std::unique_ptr<console::ConsoleApp> console_app_;
+  // Last: stopped first, while everything it calls still exists.
+  std::unique_ptr<console::CivetwebHttpServer> console_server_;
 };
 
 }  // namespace
