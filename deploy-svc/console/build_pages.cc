@@ -1,5 +1,6 @@
 #include "deploy-svc/console/build_pages.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/human_time.h"
 #include "common/repository_type.h"
@@ -29,8 +30,11 @@ std::string DurationText(const BuildRecord& b, absl::Time now) {
   return ShortDuration(end - *b.started_at);
 }
 
+// The message as the API words it: it starts with its code when it has one.
 std::string ErrorText(const BuildRecord& b) {
-  if (b.error_code.empty()) return b.error_message;
+  if (b.error_code.empty() || absl::StartsWith(b.error_message, b.error_code)) {
+    return b.error_message;
+  }
   return absl::StrCat(b.error_code, " ", b.error_message);
 }
 

@@ -84,12 +84,7 @@ std::string HistoryTable(const PageContext& ctx,
     if (absl::StatusOr<GitSha> p = GitSha::Parse(d.previous_sha); p.ok()) {
       previous = ShaHtml(*p);
     }
-    std::string error = "-";
-    if (!d.error_code.empty() || !d.error_message.empty()) {
-      error =
-          absl::StrCat("<code class=\"error-code\">", HtmlEscape(d.error_code),
-                       "</code> ", HtmlEscape(d.error_message));
-    }
+    const std::string error = ErrorHtml(d.error_code, d.error_message);
     absl::StrAppend(
         &html, "<tr data-deployment-id=\"", d.deployment_id, "\" data-kind=\"",
         deploy::DeploymentKindName(d.kind), "\" data-state=\"",
@@ -121,10 +116,9 @@ std::string LatestAttemptHtml(const PageContext& ctx,
       KindHtml(d), " of ", ShaHtml(d.image_sha), " ",
       BadgeHtml(deploy::DeploymentStateName(d.state)), " ",
       TimeHtml(d.created_at, ctx.now),
-      d.error_code.empty() ? ""
-                           : absl::StrCat(" <code class=\"error-code\">",
-                                          HtmlEscape(d.error_code), "</code> ",
-                                          HtmlEscape(d.error_message)),
+      d.error_code.empty() && d.error_message.empty()
+          ? ""
+          : absl::StrCat(" ", ErrorHtml(d.error_code, d.error_message)),
       "</p>");
 }
 

@@ -1,5 +1,7 @@
 #include "deploy-svc/console/page_layout.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/human_time.h"
 #include "deploy-svc/console/html_text.h"
@@ -121,6 +123,17 @@ std::string BadgeHtml(absl::string_view word) {
   const std::string escaped = HtmlEscape(word);
   return absl::StrCat("<span class=\"badge badge-", escaped, "\">", escaped,
                       "</span>");
+}
+
+std::string ErrorHtml(absl::string_view code, absl::string_view message) {
+  if (code.empty() && message.empty()) return "-";
+  if (!code.empty() && absl::StartsWith(message, code)) {
+    message = absl::StripLeadingAsciiWhitespace(message.substr(code.size()));
+  }
+  return absl::StrCat(code.empty() ? ""
+                                   : absl::StrCat("<code class=\"error-code\">",
+                                                  HtmlEscape(code), "</code> "),
+                      HtmlEscape(message));
 }
 
 std::string CsrfField(const PageContext& ctx) {

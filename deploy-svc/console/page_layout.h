@@ -54,6 +54,10 @@ std::string ShaHtml(const GitSha& sha);
 std::string CopyableCode(absl::string_view text);
 // A state word as a coloured badge: succeeded, failed, running, …
 std::string BadgeHtml(absl::string_view word);
+// An error code (as a badge-like <code>) and its message; the message's own
+// leading code ("ON_HOLD environment …", as the API words it) is not
+// repeated. "-" when both are empty.
+std::string ErrorHtml(absl::string_view code, absl::string_view message);
 // A hidden CSRF field for the viewer's forms.
 std::string CsrfField(const PageContext& ctx);
 // Reason phrase of an HTTP status: 404 → "Not found".

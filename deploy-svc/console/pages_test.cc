@@ -73,7 +73,7 @@ EnvironmentView HeldProduction() {
   deploy::DeploymentRecord failed =
       Deployment(8, kShaB, deploy::DeploymentState::kFailed);
   failed.error_code = "ON_HOLD";
-  failed.error_message = kHostile;
+  failed.error_message = absl::StrCat("ON_HOLD ", kHostile);
   failed.reason = kHostile;
   failed.previous_sha = kShaA;
   view.recent = {failed, *view.status.current};
@@ -114,7 +114,9 @@ TEST(EnvironmentPagesTest, HistoryShowsFailuresEscapedAndLinksShasToBuilds) {
   EXPECT_THAT(html, Not(HasSubstr("\" onload=\"")));
   EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;&quot; "
                               "onload=&quot;x"));
-  EXPECT_THAT(html, HasSubstr("<code class=\"error-code\">ON_HOLD</code>"));
+  // The code once, then the rest of the message.
+  EXPECT_THAT(html, HasSubstr("<code class=\"error-code\">ON_HOLD</code> "
+                              "&lt;script&gt;"));
   EXPECT_THAT(html, HasSubstr(absl::StrCat("href=\"/builds?sha=", kShaB)));
   EXPECT_THAT(html, HasSubstr("data-kind=\"rollback\""));
   EXPECT_THAT(html, HasSubstr(">42s<"));
