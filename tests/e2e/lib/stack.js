@@ -14,7 +14,7 @@ const kKeys = ['BUILD_ADDR', 'DEPLOY_ADDR', 'BUILD_METRICS_ADDR', 'DEPLOY_METRIC
   'REGISTRY', 'DATABASE_URL'];
 // Also passed on when set; tests that need them check for them.
 const kOptionalKeys = ['CANONICAL_REPOSITORY', 'STAGING_REPOSITORY', 'APP_URL', 'SHAPIN_TOKEN',
-  'TOKENS_FILE'];
+  'TOKENS_FILE', 'CONSOLE_URL', 'CONSOLE_CA'];
 
 // The variables from the environment when all are set (tests/e2e/run.sh
 // exports them), else from ${SHAPIN_STACK_DIR:-<repo>/.stack}/env.
