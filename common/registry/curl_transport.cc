@@ -47,9 +47,30 @@ struct TransferContext {
   const HttpRequest* request = nullptr;
   HttpResponse* response = nullptr;
   CURL* handle = nullptr;
-  int status = 0;      // of the current response (redirects reset it)
-  absl::Status error;  // why a callback aborted the transfer
+  int status = 0;        // of the current response (redirects reset it)
+  absl::Status error;    // why a callback aborted the transfer
+  size_t body_sent = 0;  // of request->body, when read through ReadCallback
 };
+
+// The request body for a request that must not be sent twice: libcurl
+// re-sends a request by itself when a reused connection turns out dead, and
+// it can only do that by rewinding the body, which SeekCallback refuses.
+size_t ReadCallback(char* buffer, size_t size, size_t count, void* user) {
+  auto* ctx = static_cast<TransferContext*>(user);
+  absl::string_view rest = ctx->request->body.substr(ctx->body_sent);
+  size_t n = std::min(rest.size(), size * count);
+  std::memcpy(buffer, rest.data(), n);
+  ctx->body_sent += n;
+  return n;
+}
+
+int SeekCallback(void* user, curl_off_t offset, int origin) {
+  auto* ctx = static_cast<TransferContext*>(user);
+  if (origin == SEEK_SET && offset == 0 && ctx->body_sent == 0) {
+    return CURL_SEEKFUNC_OK;
+  }
+  return CURL_SEEKFUNC_CANTSEEK;
+}
 
 size_t HeaderCallback(char* data, size_t size, size_t count, void* user) {
   auto* ctx = static_cast<TransferContext*>(user);
@@ -177,6 +198,7 @@ absl::Status CurlError(const HttpRequest& request, CURLcode code,
       if (deadline_passed) status_code = absl::StatusCode::kDeadlineExceeded;
       break;
     case CURLE_SEND_ERROR:
+    case CURLE_SEND_FAIL_REWIND:  // died on a reused connection, not re-sent
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
@@ -472,6 +494,11 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(
   curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024L);
   curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024L * 1024L);
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (options_.max_send_bytes_per_second > 0) {
+    curl_easy_setopt(
+        curl, CURLOPT_MAX_SEND_SPEED_LARGE,
+        static_cast<curl_off_t>(options_.max_send_bytes_per_second));
+  }
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &HeaderCallback);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &ctx);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteCallback);
@@ -504,7 +531,14 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(
           curl_slist_append(headers, "Content-Type: application/octet-stream");
     }
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    if (request.retry) {
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    } else {
+      curl_easy_setopt(curl, CURLOPT_READFUNCTION, &ReadCallback);
+      curl_easy_setopt(curl, CURLOPT_READDATA, &ctx);
+      curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, &SeekCallback);
+      curl_easy_setopt(curl, CURLOPT_SEEKDATA, &ctx);
+    }
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());

@@ -23,6 +23,7 @@
 #ifndef SHAPIN_COMMON_REGISTRY_CURL_TRANSPORT_H_
 #define SHAPIN_COMMON_REGISTRY_CURL_TRANSPORT_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,9 @@ struct CurlTransportOptions {
   absl::Duration connect_timeout = absl::Seconds(10);
   // A transfer slower than 1 KiB/s for this long is aborted (UNAVAILABLE).
   absl::Duration stall_timeout = absl::Seconds(60);
+  // Upper bound on request body bytes sent per second per transfer; 0: no
+  // limit.
+  int64_t max_send_bytes_per_second = 0;
   std::string user_agent = "shapin-registry-client/0.1";
   Clock* clock = nullptr;  // default: RealClock
 };

@@ -70,6 +70,10 @@ struct HttpRequest {
   // Follow redirects (GET/HEAD of blobs: registries redirect to storage).
   // libcurl drops the Authorization header when the host changes.
   bool follow_redirects = false;
+  // False: one attempt only, even for a temporary failure; the caller
+  // recovers itself (a blob chunk asks the registry how much it stored and
+  // sends only the rest, instead of re-sending the same range).
+  bool retry = true;
 };
 
 struct HttpResponse {

@@ -23,11 +23,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/digest.h"
@@ -54,6 +56,9 @@ constexpr absl::string_view kRefNameAnnotation =
     "org.opencontainers.image.ref.name";
 constexpr int kMaxTagPages = 10000;
 constexpr int kMaxIndexDepth = 4;
+// Marks (inside this file only) an upload the registry no longer knows.
+constexpr absl::string_view kSessionLostPayload =
+    "shapin.dev/registry/upload-session-lost";
 
 enum class Access { kPull, kPush, kDelete };
 
@@ -610,8 +615,206 @@ class RegistryClient::Impl {
     return ResolveLocation(req.url, *location);
   }
 
-  // Streams the file into an upload session and commits it with ?digest=.
+  // --- upload sessions -----------------------------------------------------
+  //
+  // A blob goes up as POST → PATCH chunks → PUT ?digest=. A chunk whose
+  // PATCH fails is not simply sent again: the registry may have stored part
+  // of it, and distribution appends whatever a PATCH carries. Instead the
+  // client asks the registry how much it holds (GET on the upload URL,
+  // `Range: 0-<last>`, OCI distribution spec) and sends only the rest. When
+  // the registry no longer knows the session (distribution 2.8 invalidates
+  // one whose stored size differs from the offset in its `_state` token,
+  // i.e. after any PATCH cut short), the session is lost and the blob starts
+  // over in a new one — bounded by retry.max_attempts — and a blob is only
+  // committed when its bytes hashed to the expected digest.
+
+  struct Session {
+    std::string location;
+    uint64_t stored = 0;      // bytes the registry acknowledged
+    uint64_t wire_bytes = 0;  // bytes sent, re-sent ones included
+  };
+
+  static absl::Status SessionLost(const absl::Status& why) {
+    absl::Status lost = why;
+    lost.SetPayload(kSessionLostPayload, absl::Cord("1"));
+    return lost;
+  }
+  static bool IsSessionLost(const absl::Status& s) {
+    return s.GetPayload(kSessionLostPayload).has_value();
+  }
+  static absl::Status WithoutSessionLost(absl::Status s) {
+    s.ErasePayload(kSessionLostPayload);
+    return s;
+  }
+
+  // The wait before the n-th (0-based) resume or restart of an upload.
+  absl::Duration UploadBackoff(int n) const {
+    absl::Duration d = options_.retry.initial_backoff;
+    for (int i = 0; i < n && d < options_.retry.max_backoff; ++i) {
+      d = d * options_.retry.multiplier;
+    }
+    return std::min(d, options_.retry.max_backoff);
+  }
+
+  // Sleeps before the n-th resume; false when that would pass the deadline.
+  bool WaitBeforeResume(const Target& t, int n) {
+    absl::Duration wait = UploadBackoff(n);
+    if (clock_->Now() + wait >= t.deadline) return false;
+    clock_->Sleep(wait);
+    return true;
+  }
+
+  // The number of bytes the registry holds, from a `Range: 0-<last>` header;
+  // nullopt without one. "0-0" counts as nothing held (distribution sends it
+  // for an empty upload); a byte too few only means it is sent again.
+  static std::optional<uint64_t> HeldBytes(const HttpResponse& r) {
+    std::optional<std::string> range = r.Header("range");
+    if (!range.has_value()) return std::nullopt;
+    absl::string_view v = *range;
+    absl::ConsumePrefix(&v, "bytes=");
+    size_t dash = v.find('-');
+    uint64_t first = 0, last = 0;
+    if (dash == absl::string_view::npos ||
+        !absl::SimpleAtoi(v.substr(0, dash), &first) ||
+        !absl::SimpleAtoi(v.substr(dash + 1), &last) || first != 0) {
+      return std::nullopt;
+    }
+    return last == 0 ? 0 : last + 1;
+  }
+
+  static bool SaysSessionUnknown(const HttpResponse& r) {
+    return r.status == 404 || BodyHasErrorCode(r, "BLOB_UPLOAD_UNKNOWN") ||
+           BodyHasErrorCode(r, "BLOB_UPLOAD_INVALID");
+  }
+
+  // GET on the upload URL: how many bytes the registry holds. Session lost
+  // when it no longer knows the upload.
+  absl::StatusOr<uint64_t> UploadOffset(const Target& t, Session& s,
+                                        absl::string_view what) {
+    std::string step = absl::StrCat(what, " (upload status)");
+    HttpRequest req = NewRequest(t, "GET", s.location, Access::kPush);
+    SHAPIN_ASSIGN_OR_RETURN(HttpResponse r, Send(t, req, step));
+    if (r.status != 204 && r.status != 200) {
+      absl::Status err = HttpError(t, step, r);
+      return SaysSessionUnknown(r) ? SessionLost(err) : err;
+    }
+    if (std::optional<std::string> loc = r.Header("location")) {
+      s.location = ResolveLocation(s.location, *loc);
+    }
+    return HeldBytes(r).value_or(0);
+  }
+
+  // Sends `bytes`, the blob's next bytes from s.stored on, as one PATCH;
+  // after a failed attempt, resumes from what the registry says it holds.
+  absl::Status SendChunk(const Target& t, Session& s, absl::string_view bytes,
+                         absl::string_view what) {
+    const uint64_t start = s.stored;
+    const uint64_t end = start + bytes.size();
+    uint64_t from = start;
+    const int max_attempts = std::max(1, options_.retry.max_attempts);
+    for (int attempt = 1;; ++attempt) {
+      absl::string_view rest = bytes.substr(from - start);
+      std::string step = absl::StrCat(what, " (PATCH at ", from, ")");
+      HttpRequest req = NewRequest(t, "PATCH", s.location, Access::kPush);
+      req.headers.emplace_back("Content-Type", "application/octet-stream");
+      req.headers.emplace_back("Content-Range",
+                               absl::StrCat(from, "-", end - 1));
+      req.body = rest;
+      req.timeout = absl::InfiniteDuration();
+      req.retry = false;  // resumed below, from the registry's offset
+      absl::StatusOr<HttpResponse> r = Send(t, req, step);
+      s.wire_bytes += rest.size();
+      absl::Status failure;
+      if (r.ok() && r->status == 202) {
+        if (std::optional<std::string> loc = r->Header("location")) {
+          s.location = ResolveLocation(s.location, *loc);
+        }
+        std::optional<uint64_t> held = HeldBytes(*r);
+        if (!held.has_value() || *held == end) {
+          s.stored = end;
+          return absl::OkStatus();
+        }
+        // Bytes appended twice or lost: this session cannot give the blob.
+        return SessionLost(absl::DataLossError(
+            absl::StrCat(t.Prefix(), ": ", step, ": the registry holds ", *held,
+                         " bytes after a PATCH ending at ", end)));
+      }
+      if (r.ok()) {
+        failure = HttpError(t, step, *r);
+        if (SaysSessionUnknown(*r)) return SessionLost(failure);
+        if (!IsRetryable(r) && r->status != 416) return failure;
+      } else {
+        failure = r.status();
+        if (!absl::IsUnavailable(failure)) return failure;
+      }
+      if (attempt >= max_attempts || !WaitBeforeResume(t, attempt - 1)) {
+        return failure;
+      }
+      SHAPIN_ASSIGN_OR_RETURN(uint64_t held, UploadOffset(t, s, what));
+      if (held < start || held > end) {
+        return SessionLost(absl::DataLossError(absl::StrCat(
+            t.Prefix(), ": ", step, ": the registry holds ", held,
+            " bytes of the upload, expected ", start, " to ", end)));
+      }
+      LogWarning("registry_upload_resumed", {{"registry", t.registry},
+                                             {"repository", t.repository},
+                                             {"offset", held},
+                                             {"chunk_start", start},
+                                             {"chunk_end", end},
+                                             {"attempt", attempt + 1},
+                                             {"after", failure.message()}});
+      from = held;
+      if (from == end) {
+        s.stored = end;
+        return absl::OkStatus();
+      }
+    }
+  }
+
+  // PUT ?digest= with the blob's last bytes (all of them for a one-request
+  // upload). A commit whose answer was lost is found by HEAD.
+  absl::Status CommitSession(const Target& t, Session& s, const Digest& digest,
+                             absl::string_view last, absl::string_view what) {
+    std::string step = absl::StrCat(what, " (commit)");
+    HttpRequest put = NewRequest(
+        t, "PUT", WithQuery(s.location, absl::StrCat("digest=", digest.str())),
+        Access::kPush);
+    put.headers.emplace_back("Content-Type", "application/octet-stream");
+    put.body = last;
+    put.timeout = absl::InfiniteDuration();
+    // A retried PUT with bytes would append them twice.
+    put.retry = last.empty();
+    absl::StatusOr<HttpResponse> r = Send(t, put, step);
+    s.wire_bytes += last.size();
+    if (r.ok() && (r->status == 201 || r->status == 204)) {
+      absl::StatusOr<std::optional<Digest>> header = ContentDigest(*r);
+      if (header.ok() && header->has_value() && **header != digest) {
+        return ShapinError(
+            ErrorCode::kDigestMismatch,
+            absl::StrCat(t.Prefix(), ": ", step, ": registry stored digest ",
+                         (*header)->str()));
+      }
+      s.stored += last.size();
+      return absl::OkStatus();
+    }
+    absl::StatusOr<bool> there = BlobExistsT(t, digest);
+    if (there.ok() && *there) return absl::OkStatus();
+    absl::Status failure = r.ok() ? HttpError(t, step, *r) : r.status();
+    if (!r.ok() && !absl::IsUnavailable(failure)) return failure;
+    if (r.ok() && !SaysSessionUnknown(*r) && !IsRetryable(r) &&
+        !BodyHasErrorCode(*r, "DIGEST_INVALID") &&
+        !BodyHasErrorCode(*r, "SIZE_INVALID")) {
+      return failure;
+    }
+    // Cut short, unknown to the registry, or it holds other bytes than
+    // were hashed: this session is done for.
+    return SessionLost(failure);
+  }
+
+  // Streams the file into an upload session and commits it with ?digest=;
+  // starts over in a new session (bounded) when the registry loses it.
   // The file is hashed as it is read; a mismatch cancels the session.
+  // Returns the bytes sent.
   absl::StatusOr<uint64_t> UploadToSession(const Target& t,
                                            std::string location,
                                            const Descriptor& blob,
@@ -639,16 +842,33 @@ class RegistryClient::Impl {
           absl::StrCat(t.Prefix(), ": ", what, ": ", path.string(), " has ",
                        size, " bytes, descriptor says ", blob.size));
     }
-    auto cancel = [&](const std::string& loc) {
-      HttpRequest del = NewRequest(t, "DELETE", loc, Access::kPush);
-      (void)stack_->RoundTrip(del);
-    };
-    auto mismatch = [&](const Digest& got) {
-      return ShapinError(
-          ErrorCode::kDigestMismatch,
-          absl::StrCat(t.Prefix(), ": ", what, ": ", path.string(),
-                       " has digest ", got.str()));
-    };
+    uint64_t wire_bytes = 0;
+    const int max_sessions = std::max(1, options_.retry.max_attempts);
+    for (int session = 1;; ++session) {
+      Session s{location};
+      absl::Status done = UploadFileOnce(t, s, blob, fd, size, path, what);
+      wire_bytes += s.wire_bytes;
+      if (done.ok()) return wire_bytes;
+      if (!IsSessionLost(done) || session >= max_sessions ||
+          !WaitBeforeResume(t, session - 1)) {
+        return WithoutSessionLost(std::move(done));
+      }
+      LogWarning("registry_upload_restarted", {{"registry", t.registry},
+                                               {"repository", t.repository},
+                                               {"digest", blob.digest.str()},
+                                               {"lost_at", s.stored},
+                                               {"session", session + 1},
+                                               {"after", done.message()}});
+      SHAPIN_ASSIGN_OR_RETURN(std::optional<std::string> fresh,
+                              StartUpload(t, blob.digest, ""));
+      location = *std::move(fresh);
+    }
+  }
+
+  absl::Status UploadFileOnce(const Target& t, Session& s,
+                              const Descriptor& blob, int fd, uint64_t size,
+                              const std::filesystem::path& path,
+                              absl::string_view what) {
     Sha256Hasher hasher;
     std::string buf;
     uint64_t chunk = std::max<uint64_t>(1 << 20, options_.chunk_size_bytes);
@@ -657,18 +877,7 @@ class RegistryClient::Impl {
         size_t n = static_cast<size_t>(std::min(chunk, size - offset));
         SHAPIN_RETURN_IF_ERROR(ReadAt(fd, offset, n, &buf, path));
         hasher.Update(buf);
-        HttpRequest req = NewRequest(t, "PATCH", location, Access::kPush);
-        req.headers.emplace_back("Content-Type", "application/octet-stream");
-        req.headers.emplace_back("Content-Range",
-                                 absl::StrCat(offset, "-", offset + n - 1));
-        req.body = buf;
-        req.timeout = absl::InfiniteDuration();
-        std::string step = absl::StrCat(what, " (PATCH at ", offset, ")");
-        SHAPIN_ASSIGN_OR_RETURN(HttpResponse r, Send(t, req, step));
-        if (r.status != 202) return HttpError(t, step, r);
-        if (std::optional<std::string> loc = r.Header("location")) {
-          location = ResolveLocation(location, *loc);
-        }
+        SHAPIN_RETURN_IF_ERROR(SendChunk(t, s, buf, what));
         offset += n;
       }
       buf.clear();
@@ -678,26 +887,14 @@ class RegistryClient::Impl {
     }
     Digest got = hasher.Finish();
     if (got != blob.digest) {
-      cancel(location);
-      return mismatch(got);
-    }
-    HttpRequest put = NewRequest(
-        t, "PUT", WithQuery(location, absl::StrCat("digest=", got.str())),
-        Access::kPush);
-    put.headers.emplace_back("Content-Type", "application/octet-stream");
-    put.body = buf;
-    put.timeout = absl::InfiniteDuration();
-    std::string step = absl::StrCat(what, " (commit)");
-    SHAPIN_ASSIGN_OR_RETURN(HttpResponse r, Send(t, put, step));
-    if (r.status != 201 && r.status != 204) return HttpError(t, step, r);
-    absl::StatusOr<std::optional<Digest>> header = ContentDigest(r);
-    if (header.ok() && header->has_value() && **header != blob.digest) {
+      HttpRequest del = NewRequest(t, "DELETE", s.location, Access::kPush);
+      (void)stack_->RoundTrip(del);
       return ShapinError(
           ErrorCode::kDigestMismatch,
-          absl::StrCat(t.Prefix(), ": ", step, ": registry stored digest ",
-                       (*header)->str()));
+          absl::StrCat(t.Prefix(), ": ", what, ": ", path.string(),
+                       " has digest ", got.str()));
     }
-    return size;
+    return CommitSession(t, s, got, buf, what);
   }
 
   // check → (mount) → start → stream → commit.
@@ -854,6 +1051,7 @@ absl::StatusOr<std::unique_ptr<RegistryClient>> RegistryClient::Create(
   curl_options.insecure_hosts = options.insecure_hosts;
   curl_options.connect_timeout = options.connect_timeout;
   curl_options.stall_timeout = options.stall_timeout;
+  curl_options.max_send_bytes_per_second = options.max_upload_bytes_per_second;
   curl_options.user_agent = options.user_agent;
   curl_options.clock = options.clock;
   SHAPIN_ASSIGN_OR_RETURN(std::unique_ptr<CurlTransport> curl,
@@ -1056,6 +1254,110 @@ absl::StatusOr<RegistryClient::BlobOutcome> RegistryClient::PushBlob(
   }
   SHAPIN_ASSIGN_OR_RETURN(Target t, impl_->MakeTarget(repo, impl_->Deadline()));
   return impl_->PushBlobT(t, blob, path, mount_from, nullptr);
+}
+
+// BlobUpload over one upload session of Impl.
+class RegistryClient::StreamedBlobUpload : public BlobUpload {
+ public:
+  StreamedBlobUpload(Impl* impl, Target t, std::string location)
+      : impl_(impl),
+        t_(std::move(t)),
+        chunk_(std::max<uint64_t>(1 << 20, impl->options_.chunk_size_bytes)),
+        what_(absl::StrCat("upload blob to ", t_.repository)) {
+    s_.location = std::move(location);
+  }
+  ~StreamedBlobUpload() override {
+    if (!committed_) {
+      HttpRequest del =
+          impl_->NewRequest(t_, "DELETE", s_.location, Access::kPush);
+      (void)impl_->stack_->RoundTrip(del);
+    }
+  }
+
+  absl::Status Write(absl::string_view bytes) override {
+    if (!failed_.ok()) return failed_;
+    hasher_.Update(bytes);
+    size_ += bytes.size();
+    while (!bytes.empty()) {
+      size_t take = static_cast<size_t>(
+          std::min<uint64_t>(bytes.size(), chunk_ - buf_.size()));
+      buf_.append(bytes.data(), take);
+      bytes.remove_prefix(take);
+      if (buf_.size() < chunk_) break;
+      if (absl::Status s = impl_->SendChunk(t_, s_, buf_, what_); !s.ok()) {
+        failed_ = Impl::WithoutSessionLost(s);
+        return failed_;
+      }
+      buf_.clear();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<uint64_t> Commit(const Digest& digest) override {
+    if (!failed_.ok()) return failed_;
+    std::string what =
+        absl::StrCat("upload blob ", t_.repository, "@", digest.str());
+    Digest got = hasher_.Finish();
+    if (got != digest) {
+      failed_ =
+          ShapinError(ErrorCode::kDigestMismatch,
+                      absl::StrCat(t_.Prefix(), ": ", what, ": the ", size_,
+                                   " bytes written have digest ", got.str()));
+      return failed_;
+    }
+    absl::string_view last = buf_;
+    if (s_.stored > 0 && !buf_.empty()) {
+      // Chunked: the rest as a last PATCH, then an empty commit.
+      if (absl::Status s = impl_->SendChunk(t_, s_, buf_, what); !s.ok()) {
+        failed_ = Impl::WithoutSessionLost(s);
+        return failed_;
+      }
+      last = "";
+    }
+    if (absl::Status s = impl_->CommitSession(t_, s_, digest, last, what);
+        !s.ok()) {
+      failed_ = Impl::WithoutSessionLost(s);
+      return failed_;
+    }
+    committed_ = true;
+    buf_.clear();
+    buf_.shrink_to_fit();
+    return size_;
+  }
+
+  uint64_t size() const override { return size_; }
+
+ private:
+  Impl* impl_;
+  Target t_;
+  const uint64_t chunk_;
+  const std::string what_;
+  Impl::Session s_;
+  Sha256Hasher hasher_;
+  std::string buf_;
+  uint64_t size_ = 0;
+  bool committed_ = false;
+  absl::Status failed_;
+};
+
+absl::StatusOr<std::unique_ptr<BlobUpload>> RegistryClient::StartBlobUpload(
+    const ImageRef& repo) {
+  if (options_.read_only) {
+    return ReadOnlyError(absl::StrCat("upload of a blob to ", repo.name()));
+  }
+  SHAPIN_ASSIGN_OR_RETURN(Target t, impl_->MakeTarget(repo, impl_->Deadline()));
+  std::string what = absl::StrCat("POST blob upload ", t.repository);
+  HttpRequest req =
+      impl_->NewRequest(t, "POST", t.Url("/blobs/uploads/"), Access::kPush);
+  SHAPIN_ASSIGN_OR_RETURN(HttpResponse r, impl_->Send(t, req, what));
+  if (r.status != 202) return impl_->HttpError(t, what, r);
+  std::optional<std::string> location = r.Header("location");
+  if (!location.has_value() || location->empty()) {
+    return absl::UnknownError(
+        absl::StrCat(t.Prefix(), ": ", what, ": 202 without a Location"));
+  }
+  return std::unique_ptr<BlobUpload>(new StreamedBlobUpload(
+      impl_.get(), std::move(t), ResolveLocation(req.url, *location)));
 }
 
 absl::Status RegistryClient::DeleteManifest(const ImageRef& ref) {

@@ -85,6 +85,9 @@ struct RegistryClientOptions {
   // Blobs up to this size are uploaded in one PUT; larger ones in PATCH
   // chunks of this size. Also the memory held per blob in flight.
   uint64_t chunk_size_bytes = uint64_t{16} << 20;
+  // Upload bandwidth per blob transfer, bytes per second; 0: unlimited. For
+  // a shared uplink (and for fault tests that need a slow transfer).
+  int64_t max_upload_bytes_per_second = 0;
   // Where Copy stages blobs between two registries; empty: the system temp
   // directory.
   std::filesystem::path temp_dir;
@@ -107,10 +110,10 @@ struct PushResult {
   explicit PushResult(Digest d) : digest(std::move(d)) {}
   Digest digest;  // of the pushed top-level manifest
   std::string media_type;
-  int blobs_uploaded = 0;  // sent by us
-  int blobs_skipped = 0;   // already in the repository
-  int blobs_mounted = 0;   // mounted from another repository
-  uint64_t bytes_uploaded = 0;
+  int blobs_uploaded = 0;       // sent by us
+  int blobs_skipped = 0;        // already in the repository
+  int blobs_mounted = 0;        // mounted from another repository
+  uint64_t bytes_uploaded = 0;  // bytes sent, re-sent ones included
 };
 
 // What a HEAD of a manifest says.
@@ -118,6 +121,28 @@ struct ManifestHead {
   std::optional<Digest> digest;  // Docker-Content-Digest, when sent
   std::string media_type;
   int64_t size = -1;
+};
+
+// One blob uploaded as its bytes arrive (a builder's stream rather than a
+// file): hashed as it is written, sent in chunk_size_bytes PATCHes (a chunk
+// cut short resumes from the offset the registry reports), committed only
+// when the bytes hash to the digest Commit names. Holds at most one chunk in
+// memory. Not thread-safe; one writer.
+//
+//   SHAPIN_ASSIGN_OR_RETURN(std::unique_ptr<BlobUpload> up,
+//                           client->StartBlobUpload(repo));
+//   while (...) SHAPIN_RETURN_IF_ERROR(up->Write(piece));
+//   SHAPIN_ASSIGN_OR_RETURN(uint64_t size, up->Commit(digest));
+class BlobUpload {
+ public:
+  // Cancels the session (DELETE) unless it was committed.
+  virtual ~BlobUpload() = default;
+  virtual absl::Status Write(absl::string_view bytes) = 0;
+  // DIGEST_MISMATCH (session canceled, nothing committed) when the bytes
+  // written hash to something else. Returns the blob's size.
+  virtual absl::StatusOr<uint64_t> Commit(const Digest& digest) = 0;
+  // Bytes written so far.
+  virtual uint64_t size() const = 0;
 };
 
 class RegistryClient {
@@ -197,6 +222,10 @@ class RegistryClient {
       const ImageRef& repo, const Descriptor& blob,
       const std::filesystem::path& path,
       const std::vector<std::string>& mount_from = {});
+  // Starts an upload session in `repo` for a blob whose bytes are streamed
+  // in (see BlobUpload).
+  absl::StatusOr<std::unique_ptr<BlobUpload>> StartBlobUpload(
+      const ImageRef& repo);
   // DELETE of a manifest. Only by digest (INVALID_ARGUMENT for a tag-only
   // reference: deleting by tag would delete every tag of the image).
   // UNIMPLEMENTED when the registry has deletion disabled.
@@ -204,6 +233,7 @@ class RegistryClient {
 
  private:
   class Impl;
+  class StreamedBlobUpload;
   explicit RegistryClient(RegistryClientOptions options);
 
   RegistryClientOptions options_;

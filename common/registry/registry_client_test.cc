@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/digest.h"
 #include "common/error_code.h"
 #include "common/image_ref.h"
@@ -306,6 +307,112 @@ TEST_F(RegistryClientTest, LargeBlobsAreUploadedInChunks) {
     std::filesystem::path out = img.dir->path() / "fetched";
     EXPECT_THAT(client->FetchBlob(repo, layer.digest, layer.size, out), IsOk());
   }
+}
+
+// A registry that keeps an upload across a broken connection (as the OCI
+// distribution spec describes: GET on the upload URL answers with
+// `Range: 0-<last>`, a PATCH must start where the stored bytes end, else
+// 416). The second PATCH is cut: a third of it is stored, then the
+// connection drops. The client must ask for the offset and send only the
+// rest — never the stored part again.
+TEST_F(RegistryClientTest, CutChunkResumesFromTheOffsetTheRegistryReports) {
+  constexpr uint64_t kChunk = 1 << 20;
+  absl::StatusOr<TempDir> dir = TempDir::Create("shapin-resume");
+  ASSERT_THAT(dir, IsOk());
+  auto b = OciLayoutBuilder::Create(dir->path());
+  ASSERT_THAT(b, IsOk());
+  absl::StatusOr<Descriptor> blob = b->AddRandomBlob(3 * kChunk + 777, 16);
+  ASSERT_THAT(blob, IsOk());
+
+  absl::Mutex mu;
+  std::string stored;
+  bool committed = false, cut = false;
+  uint64_t patch_bytes = 0;
+  std::vector<std::string> ranges;
+  auto held = [&] {
+    return absl::StrCat("0-", stored.empty() ? 0 : stored.size() - 1);
+  };
+  auto fake = TinyHttpServer::Start([&](const TinyHttpRequest& req) {
+    absl::MutexLock lock(&mu);
+    TinyHttpResponse r;
+    const std::string upload = "/v2/resume/app/blobs/uploads/u1";
+    if (req.path() == "/v2/") return r;
+    if (req.method == "HEAD") {
+      r.status = committed ? 200 : 404;
+      return r;
+    }
+    if (req.method == "POST") {
+      r.status = 202;
+      r.headers = {{"Location", upload}};
+      return r;
+    }
+    if (req.path() != upload) {
+      r.status = 404;
+      return r;
+    }
+    r.headers = {{"Location", upload}};
+    if (req.method == "GET") {
+      r.status = 204;
+      r.headers.emplace_back("Range", held());
+      return r;
+    }
+    if (req.method == "PATCH") {
+      const std::string range = req.Header("Content-Range");
+      ranges.push_back(range);
+      patch_bytes += req.body.size();
+      if (!absl::StartsWith(range, absl::StrCat(stored.size(), "-"))) {
+        r.status = 416;
+        r.headers.emplace_back("Range", held());
+        return r;
+      }
+      if (!cut && !stored.empty()) {
+        cut = true;
+        stored += req.body.substr(0, req.body.size() / 3);
+        r.status = 0;  // hang up mid-transfer
+        return r;
+      }
+      stored += req.body;
+      r.status = 202;
+      r.headers.emplace_back("Range", held());
+      return r;
+    }
+    if (req.method == "PUT") {
+      stored += req.body;
+      std::vector<std::string> digest = req.QueryValues("digest");
+      if (digest.empty() || Digest::OfBytes(stored).str() != digest[0]) {
+        r.status = 400;
+        r.body = R"({"errors":[{"code":"DIGEST_INVALID","message":"x"}]})";
+        return r;
+      }
+      committed = true;
+      r.status = 201;
+      r.headers.emplace_back("Docker-Content-Digest", digest[0]);
+      return r;
+    }
+    r.status = 405;
+    return r;
+  });
+  ASSERT_THAT(fake, IsOk());
+  RegistryClientOptions o;
+  o.chunk_size_bytes = kChunk;
+  std::unique_ptr<RegistryClient> client = MakeClient(o);
+  EXPECT_THAT(client->PushBlob(RepoRef("resume/app", (*fake)->host()), *blob,
+                               dir->path() / "blobs" / "sha256" /
+                                   std::string(blob->digest.hex())),
+              IsOkAndHolds(RegistryClient::BlobOutcome::kUploaded));
+
+  absl::MutexLock lock(&mu);
+  EXPECT_TRUE(committed);
+  EXPECT_EQ(Digest::OfBytes(stored), blob->digest);
+  const uint64_t resumed_at = kChunk + kChunk / 3;
+  EXPECT_THAT(ranges,
+              ElementsAre(absl::StrCat("0-", kChunk - 1),
+                          absl::StrCat(kChunk, "-", 2 * kChunk - 1),
+                          absl::StrCat(resumed_at, "-", 2 * kChunk - 1),
+                          absl::StrCat(2 * kChunk, "-", 3 * kChunk - 1),
+                          absl::StrCat(3 * kChunk, "-", 3 * kChunk + 776)));
+  // Only the part of the cut chunk that was not stored went out twice.
+  EXPECT_EQ(patch_bytes, blob->size + (2 * kChunk - resumed_at));
 }
 
 TEST_F(RegistryClientTest, PushesAnIndexChildrenFirst) {

@@ -71,7 +71,7 @@ absl::Duration RetryTransport::Backoff(int retry) {
 
 absl::StatusOr<HttpResponse> RetryTransport::RoundTrip(
     const HttpRequest& request) {
-  int max_attempts = std::max(1, policy_.max_attempts);
+  int max_attempts = request.retry ? std::max(1, policy_.max_attempts) : 1;
   for (int attempt = 1;; ++attempt) {
     absl::StatusOr<HttpResponse> outcome = inner_->RoundTrip(request);
     if (attempt >= max_attempts || !IsRetryable(outcome)) return outcome;

@@ -6,7 +6,8 @@
 // capped at max_backoff; a Retry-After header (seconds or HTTP date) wins
 // when it is longer, up to max_retry_after. Never sleeps past the request's
 // deadline: then the last response or error is returned. The sink of a
-// streamed request is Reset() before each retried attempt.
+// streamed request is Reset() before each retried attempt. A request with
+// `retry = false` gets exactly one attempt.
 //
 //   RetryPolicy policy;
 //   policy.max_attempts = 4;

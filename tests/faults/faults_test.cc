@@ -409,6 +409,103 @@ TEST_F(FaultsTest, RegistryStoppedBeforePushIsPushFailureThenRetryPublishes) {
   services_.clear();  // before the registry it pushes to goes away
 }
 
+// The registry is killed in the middle of a large, throttled blob upload.
+// distribution 2.8 keeps the bytes it stored but refuses the session
+// afterwards (its `_state` token names an older offset), so a client that
+// sends the same PATCH again fails on a registry that is back. Restarted
+// within the bounded retries: the push asks for the upload's offset, starts
+// that blob over when the registry no longer knows the session, and
+// completes with every blob intact. Left down: UNAVAILABLE after the bounded
+// retries (the build's PUSH_FAILURE), no tag, no blob.
+TEST_F(FaultsTest, RegistryKilledMidBlobThenRestartedPushCompletesIntact) {
+  absl::StatusOr<std::unique_ptr<RegistryServer>> publish =
+      RegistryServer::Start();
+  ASSERT_TRUE(publish.ok()) << publish.status();
+  constexpr int64_t kMiB = 1 << 20;
+  const fs::path dir = fs::path(space_.dir) / "large";
+  auto layout = registry::testing::OciLayoutBuilder::Create(dir);
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  auto large = layout->AddRandomBlob(40 * kMiB + 5, 41);
+  auto small = layout->AddRandomBlob(4096, 42);
+  ASSERT_TRUE(large.ok() && small.ok());
+  auto image = layout->AddImage({*large, *small});
+  ASSERT_TRUE(image.ok());
+  ASSERT_TRUE(layout->WriteIndex({*image}).ok());
+
+  registry::RegistryClientOptions options;
+  options.chunk_size_bytes = 8 * kMiB;
+  options.max_upload_bytes_per_second = 16 * kMiB;  // ~2.5 s for the layer
+  options.retry.max_attempts = 5;
+  options.retry.initial_backoff = absl::Milliseconds(200);
+  auto client = registry::RegistryClient::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+
+  // Bytes the registry holds for uploads still in progress in `repo`.
+  const auto uploaded = [&](const std::string& repo) {
+    int64_t bytes = 0;
+    std::error_code ec;
+    const fs::path uploads = (*publish)->dir() / "data" / "docker" /
+                             "registry" / "v2" / "repositories" / repo /
+                             "_uploads";
+    for (const auto& e : fs::directory_iterator(uploads, ec)) {
+      bytes += static_cast<int64_t>(fs::file_size(e.path() / "data", ec));
+    }
+    return bytes;
+  };
+  const auto push_killing_mid_blob = [&](const std::string& repo,
+                                         bool restart) {
+    const std::string repository = absl::StrCat((*publish)->host(), "/", repo);
+    absl::StatusOr<registry::PushResult> pushed =
+        absl::InternalError("not run");
+    std::thread push([&] {
+      pushed =
+          (*client)->PushOciLayout(dir, *ImageRef::Parse(repository), {"v1"});
+    });
+    // Past the first chunk, inside a later one.
+    EXPECT_TRUE(
+        WaitFor([&] { return uploaded(repo) > 12 * kMiB; }, absl::Seconds(30)));
+    EXPECT_TRUE((*publish)->Stop().ok());
+    const int64_t stored = uploaded(repo);
+    EXPECT_GT(stored, 12 * kMiB);
+    EXPECT_LT(stored, large->size) << "killed too late to be mid-blob";
+    if (restart) {
+      absl::SleepFor(absl::Milliseconds(500));
+      EXPECT_TRUE((*publish)->Restart().ok());
+    }
+    push.join();
+    return pushed;
+  };
+
+  const absl::Time down_start = absl::Now();
+  absl::StatusOr<registry::PushResult> failed =
+      push_killing_mid_blob("down/app", /*restart=*/false);
+  EXPECT_TRUE(absl::IsUnavailable(failed.status())) << failed.status();
+  EXPECT_LT(absl::Now() - down_start, absl::Seconds(60))
+      << "retries are not bounded";
+  ASSERT_TRUE((*publish)->Restart().ok());
+  const std::string down = absl::StrCat((*publish)->host(), "/down/app");
+  EXPECT_EQ(TagDigest(down, "v1"), "");
+  absl::StatusOr<bool> partial =
+      registry_client_->BlobExists(*ImageRef::Parse(down), large->digest);
+  ASSERT_TRUE(partial.ok()) << partial.status();
+  EXPECT_FALSE(*partial) << "an incomplete blob was committed";
+
+  absl::StatusOr<registry::PushResult> pushed =
+      push_killing_mid_blob("back/app", /*restart=*/true);
+  ASSERT_TRUE(pushed.ok()) << pushed.status();
+  EXPECT_EQ(pushed->digest, image->digest);
+  const std::string back = absl::StrCat((*publish)->host(), "/back/app");
+  EXPECT_EQ(TagDigest(back, "v1"), image->digest.str());
+  // Read back whole: FetchBlob verifies digest and size as it streams.
+  for (const registry::Descriptor& blob : {*large, *small}) {
+    EXPECT_TRUE(registry_client_
+                    ->FetchBlob(*ImageRef::Parse(back), blob.digest, blob.size,
+                                fs::path(space_.dir) / "fetched")
+                    .ok())
+        << blob.digest.str();
+  }
+}
+
 // PostgreSQL restarts under both services: calls during the outage fail
 // with UNAVAILABLE and record nothing; afterwards both reconnect, the build
 // that ran through the outage is recorded, and no record is lost.

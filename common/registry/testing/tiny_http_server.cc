@@ -282,6 +282,7 @@ void TinyHttpServer::Serve(int fd) {
     ++requests_;
 
     TinyHttpResponse resp = handler_(req);
+    if (resp.status == 0) break;
     std::string out = absl::StrCat("HTTP/1.1 ", resp.status, " ",
                                    ReasonPhrase(resp.status), "\r\n");
     bool has_length = false;

@@ -40,6 +40,7 @@ struct TinyHttpRequest {
 };
 
 struct TinyHttpResponse {
+  // 0: hang up without answering (a connection broken mid-transfer).
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
