@@ -194,14 +194,26 @@ absl::Status BuildPipeline::Execute(Attempt& a) {
   request.timeout = a.Remaining();
   request.cancel = &a.stop;
   request.on_line = [&](absl::string_view line) { a.log.Add(line); };
-  SHAPIN_ASSIGN_OR_RETURN(BuiltImage built, builder_.Build(request));
+  // Streamed when the publisher can: the builder pushes through the stream
+  // into the repository by digest as it compresses (nothing is tagged).
+  absl::StatusOr<std::unique_ptr<ImageStream>> stream =
+      publisher_.OpenStream(b.repository);
+  SHAPIN_RETURN_IF_ERROR(AsPushFailure(stream.status(), "push"));
+  if (*stream != nullptr) request.push_to = (*stream)->reference();
+  absl::StatusOr<BuiltImage> build_result = builder_.Build(request);
+  if (!build_result.ok() && *stream != nullptr && !(*stream)->status().ok()) {
+    // The builder's push failed because the registry did.
+    return AsPushFailure((*stream)->status(), "push");
+  }
+  SHAPIN_ASSIGN_OR_RETURN(BuiltImage built, std::move(build_result));
   a.built = built;
   r.pre_push_digest = built.manifest_digest;
   a.log.Add(absl::StrCat("[shapin] built ", built.manifest_digest.str()));
 
   // 4. Publish, or compare with what is already published.
-  SHAPIN_RETURN_IF_ERROR(store_.WithPublishLock(
-      b.repository, b.git_sha, [&]() { return PublishOrCompare(a, built); }));
+  SHAPIN_RETURN_IF_ERROR(store_.WithPublishLock(b.repository, b.git_sha, [&]() {
+    return PublishOrCompare(a, built, stream->get());
+  }));
 
   // 5. Sign what this build published (a reused or reproduced image keeps
   // what its first publication recorded).
@@ -274,9 +286,20 @@ void BuildPipeline::Sign(Attempt& a) {
 }
 
 absl::Status BuildPipeline::PublishOrCompare(Attempt& a,
-                                             const BuiltImage& built) {
+                                             const BuiltImage& built,
+                                             ImageStream* stream) {
   const BuildRecord& b = a.build;
   BuildResult& r = a.result;
+  // A streamed image is in the repository by digest already: read it back
+  // and verify it (its size and base images come with it).
+  std::optional<Digest> streamed;
+  if (stream != nullptr) {
+    absl::StatusOr<StreamedImage> image = stream->Finish(built.manifest_digest);
+    SHAPIN_RETURN_IF_ERROR(AsPushFailure(image.status(), "push"));
+    streamed = image->digest;
+    a.built->size_bytes = image->size_bytes;
+    a.built->base_images = image->base_images;
+  }
   absl::StatusOr<std::optional<Digest>> tag =
       publisher_.ResolveTag(b.repository, b.git_sha.str());
   SHAPIN_RETURN_IF_ERROR(AsPushFailure(tag.status(), "registry"));
@@ -294,9 +317,11 @@ absl::Status BuildPipeline::PublishOrCompare(Attempt& a,
   }
 
   a.Phase(store_, "pushing");
-  const absl::Time push_start = absl::Now();
+  const absl::Time push_start = absl::Now() - built.push_time;
   absl::StatusOr<Digest> served =
-      publisher_.PushByDigest(built.oci_layout_dir, b.repository);
+      streamed.has_value()
+          ? *streamed
+          : publisher_.PushByDigest(built.oci_layout_dir, b.repository);
   SHAPIN_RETURN_IF_ERROR(AsPushFailure(served.status(), "push"));
   a.Phase(store_, "verifying");
   r.post_push_digest = *served;

@@ -1,7 +1,9 @@
 // BuildPipeline: one claimed build, from commit to published image.
 //
-//   fetch exactly the commit → clean linux/amd64 build → (publish lock) push
-//   by digest → re-read and compare → tag full and short SHA → sign and
+//   fetch exactly the commit → clean linux/amd64 build, streamed into the
+//   repository by digest when the publisher offers a stream (else written as
+//   a layout) → (publish lock) push the layout by digest, or verify what was
+//   streamed → re-read and compare → tag full and short SHA → sign and
 //   attest (when a signer is configured) → record
 //
 // with the reuse / rebuild / mismatch rules of publish_policy.h decided
@@ -83,7 +85,9 @@ class BuildPipeline {
  private:
   struct Attempt;
   absl::Status Execute(Attempt& attempt);
-  absl::Status PublishOrCompare(Attempt& attempt, const BuiltImage& built);
+  // `stream`: what the build was pushed through, or null for a layout.
+  absl::Status PublishOrCompare(Attempt& attempt, const BuiltImage& built,
+                                ImageStream* stream);
   absl::Status EnsureTags(Attempt& attempt, const Digest& digest);
   void Sign(Attempt& attempt);
   void Escalate(const Attempt& attempt, const absl::Status& mismatch);

@@ -55,6 +55,10 @@ struct BuildRequest {
   // creates it. The caller owns it afterwards (also after a failure, when it
   // may hold a partial layout).
   std::string output_dir{};
+  // When set, the image is pushed to this reference instead of written to
+  // output_dir: "127.0.0.1:<port>/<name>:<tag>", a plain-HTTP endpoint on
+  // loopback (an ImageStream). BuiltImage::oci_layout_dir is then empty.
+  std::string push_to{};
   // For the whole build. On expiry the builder and everything it started are
   // killed and Build returns DEADLINE_EXCEEDED.
   absl::Duration timeout = absl::Minutes(30);
@@ -73,13 +77,16 @@ struct BaseImage {
 };
 
 struct BuiltImage {
-  // == BuildRequest::output_dir. Holds one manifest in index.json.
+  // == BuildRequest::output_dir. Holds one manifest in index.json. Empty
+  // when the image was pushed to BuildRequest::push_to.
   std::string oci_layout_dir{};
   // Digest of the image manifest (what a registry reports after the push).
   Digest manifest_digest;
   // Bytes a registry stores for the image: manifest + config + layers (as
-  // compressed in the layout).
+  // compressed in the layout). 0 when pushed (the stream knows it).
   int64_t size_bytes = 0;
+  // Time spent pushing to BuildRequest::push_to; zero for a layout.
+  absl::Duration push_time = absl::ZeroDuration();
   std::string platform{kBuildPlatform};
   // The final stage's base image when the builder records it; empty for
   // FROM scratch or when unknown.

@@ -14,6 +14,11 @@
 //     [--build-arg K=V]… -f <dockerfile> --iidfile T/iid <context>
 //   buildah … push --compression-format gzip --digestfile T/digest <id>
 //     oci:<output_dir>
+// or, with BuildRequest::push_to (a registry relay on loopback that streams
+// the image into the target repository by digest),
+//   buildah … push --compression-format gzip --digestfile T/digest
+//     --tls-verify=false <id> docker://<push_to>
+// (--tls-verify=false on push applies to that loopback destination only).
 //
 // Plain-HTTP base-image registries are marked `insecure` in the generated
 // registries.conf rather than passing --tls-verify=false, which would drop

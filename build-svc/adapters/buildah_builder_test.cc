@@ -1,7 +1,5 @@
 #include "build-svc/adapters/buildah_builder.h"
 
-#include "tests/support/status_matchers.h"
-
 #include <stdlib.h>
 
 #include <atomic>
@@ -31,6 +29,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/status_matchers.h"
 
 namespace shapin {
 namespace {

@@ -1,7 +1,5 @@
 #include "build-svc/adapters/git_source_fetcher.h"
 
-#include "tests/support/status_matchers.h"
-
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -21,6 +19,7 @@
 #include "common/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
 
 namespace shapin {
 namespace {

@@ -1,5 +1,6 @@
 #include "build-svc/adapters/registry_image_publisher.h"
 
+#include "build-svc/adapters/registry_relay.h"
 #include "common/image_ref.h"
 #include "common/status_macros.h"
 #include "common/tag_lookup.h"
@@ -17,6 +18,14 @@ absl::StatusOr<Digest> RegistryImagePublisher::PushByDigest(
   SHAPIN_ASSIGN_OR_RETURN(registry::PushResult pushed,
                           client_.PushOciLayout(layout_dir, repo, {}));
   return pushed.digest;
+}
+
+absl::StatusOr<std::unique_ptr<ImageStream>> RegistryImagePublisher::OpenStream(
+    const std::string& repository) {
+  SHAPIN_ASSIGN_OR_RETURN(ImageRef repo, ImageRef::Parse(repository));
+  SHAPIN_ASSIGN_OR_RETURN(std::unique_ptr<RegistryRelay> relay,
+                          RegistryRelay::Start(client_, repo));
+  return std::unique_ptr<ImageStream>(std::move(relay));
 }
 
 absl::StatusOr<Digest> RegistryImagePublisher::Tag(

@@ -1,4 +1,5 @@
-// RegistryImagePublisher: ImagePublisher over the project's registry client.
+// RegistryImagePublisher: ImagePublisher over the project's registry client;
+// its streams are RegistryRelays (adapters/registry_relay.h).
 #ifndef SHAPIN_BUILD_SVC_ADAPTERS_REGISTRY_IMAGE_PUBLISHER_H_
 #define SHAPIN_BUILD_SVC_ADAPTERS_REGISTRY_IMAGE_PUBLISHER_H_
 
@@ -17,6 +18,9 @@ class RegistryImagePublisher : public ImagePublisher {
       const std::string& repository, absl::string_view tag) override;
   absl::StatusOr<Digest> PushByDigest(const std::string& layout_dir,
                                       const std::string& repository) override;
+  // A RegistryRelay on loopback for the builder to push to.
+  absl::StatusOr<std::unique_ptr<ImageStream>> OpenStream(
+      const std::string& repository) override;
   absl::StatusOr<Digest> Tag(const std::string& repository,
                              const Digest& digest,
                              absl::string_view tag) override;
