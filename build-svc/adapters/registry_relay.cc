@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -26,6 +27,9 @@ constexpr absl::string_view kBaseDigestAnnotation =
     "org.opencontainers.image.base.digest";
 // Read from the builder's connection this much at a time.
 constexpr size_t kReadBytes = 256 << 10;
+// Chunk size of the uploads to the registry: the memory each blob in
+// flight holds (buildah pushes a few layers at once).
+constexpr uint64_t kChunkBytes = uint64_t{8} << 20;
 
 // A registry-style JSON error answer.
 int Reply(mg_connection* conn, int status, absl::string_view code,
@@ -171,7 +175,9 @@ int RegistryRelay::Handle(mg_connection* conn) {
 
 int RegistryRelay::StartUpload(mg_connection* conn) {
   absl::StatusOr<std::unique_ptr<registry::BlobUpload>> upstream =
-      client_.StartBlobUpload(repository_);
+      client_.StartBlobUpload(
+          repository_,
+          std::min(kChunkBytes, client_.options().chunk_size_bytes));
   if (!upstream.ok()) {
     Fail(upstream.status());
     return ReplyError(conn, upstream.status());

@@ -1259,10 +1259,10 @@ absl::StatusOr<RegistryClient::BlobOutcome> RegistryClient::PushBlob(
 // BlobUpload over one upload session of Impl.
 class RegistryClient::StreamedBlobUpload : public BlobUpload {
  public:
-  StreamedBlobUpload(Impl* impl, Target t, std::string location)
+  StreamedBlobUpload(Impl* impl, Target t, std::string location, uint64_t chunk)
       : impl_(impl),
         t_(std::move(t)),
-        chunk_(std::max<uint64_t>(1 << 20, impl->options_.chunk_size_bytes)),
+        chunk_(std::max<uint64_t>(1 << 20, chunk)),
         what_(absl::StrCat("upload blob to ", t_.repository)) {
     s_.location = std::move(location);
   }
@@ -1341,7 +1341,7 @@ class RegistryClient::StreamedBlobUpload : public BlobUpload {
 };
 
 absl::StatusOr<std::unique_ptr<BlobUpload>> RegistryClient::StartBlobUpload(
-    const ImageRef& repo) {
+    const ImageRef& repo, uint64_t chunk_size_bytes) {
   if (options_.read_only) {
     return ReadOnlyError(absl::StrCat("upload of a blob to ", repo.name()));
   }
@@ -1357,7 +1357,8 @@ absl::StatusOr<std::unique_ptr<BlobUpload>> RegistryClient::StartBlobUpload(
         absl::StrCat(t.Prefix(), ": ", what, ": 202 without a Location"));
   }
   return std::unique_ptr<BlobUpload>(new StreamedBlobUpload(
-      impl_.get(), std::move(t), ResolveLocation(req.url, *location)));
+      impl_.get(), std::move(t), ResolveLocation(req.url, *location),
+      chunk_size_bytes > 0 ? chunk_size_bytes : options_.chunk_size_bytes));
 }
 
 absl::Status RegistryClient::DeleteManifest(const ImageRef& ref) {

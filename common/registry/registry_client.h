@@ -223,9 +223,10 @@ class RegistryClient {
       const std::filesystem::path& path,
       const std::vector<std::string>& mount_from = {});
   // Starts an upload session in `repo` for a blob whose bytes are streamed
-  // in (see BlobUpload).
+  // in (see BlobUpload), sent in chunks of `chunk_size_bytes` (0: the
+  // options' chunk_size_bytes; at least 1 MiB).
   absl::StatusOr<std::unique_ptr<BlobUpload>> StartBlobUpload(
-      const ImageRef& repo);
+      const ImageRef& repo, uint64_t chunk_size_bytes = 0);
   // DELETE of a manifest. Only by digest (INVALID_ARGUMENT for a tag-only
   // reference: deleting by tag would delete every tag of the image).
   // UNIMPLEMENTED when the registry has deletion disabled.
