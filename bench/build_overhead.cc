@@ -7,7 +7,12 @@
 //
 //   set -a; . .stack/env; set +a
 //   bench/build_overhead --repo=DIR --shas=SHA1,SHA2,… --label="sample app"
-//       [--base-image=REGISTRY/shapin/busybox-base:1]
+//       [--base-image=REGISTRY/shapin/busybox-base:1] [--rss-pid=PID]
+//
+// --rss-pid: build-svc's pid; its resident set (VmRSS in /proc/PID/status)
+// is sampled every 20 ms during each build-svc build and the peak is
+// reported (the high-water mark VmHWM too, which covers the whole process
+// life).
 //
 // One run per SHA (each SHA is built once by build-svc: a new commit, a new
 // tag). DIR is a work tree made by bench/make-bench-repo; build-svc fetches it
@@ -15,13 +20,20 @@
 // Prints one line per run and a markdown row.
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -43,6 +55,7 @@ struct Flags {
   std::vector<std::string> shas;
   std::string label = "image";
   std::string base_image;
+  int rss_pid = 0;
 };
 
 Flags ParseFlags(int argc, char** argv) {
@@ -57,6 +70,11 @@ Flags ParseFlags(int argc, char** argv) {
       f.label = std::string(a);
     } else if (absl::ConsumePrefix(&a, "--base-image=")) {
       f.base_image = std::string(a);
+    } else if (absl::ConsumePrefix(&a, "--rss-pid=")) {
+      if (!absl::SimpleAtoi(a, &f.rss_pid)) {
+        std::fprintf(stderr, "bad --rss-pid\n");
+        std::exit(2);
+      }
     } else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       std::exit(2);
@@ -129,7 +147,53 @@ double HandBuild(const Flags& flags, const std::string& sha,
   return secs;
 }
 
-double ServiceBuild(const Flags& flags, const std::string& sha) {
+// A "VmRSS:"-style field of /proc/PID/status, in KiB; 0 when unreadable.
+int64_t StatusKib(int pid, absl::string_view field) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    absl::string_view v = line;
+    if (!absl::ConsumePrefix(&v, field)) continue;
+    int64_t kib = 0;
+    (void)absl::SimpleAtoi(
+        absl::StripSuffix(absl::StripAsciiWhitespace(v), " kB"), &kib);
+    return kib;
+  }
+  return 0;
+}
+
+// Samples VmRSS of a process on a thread until stopped; keeps the peak.
+class RssSampler {
+ public:
+  explicit RssSampler(int pid) : pid_(pid) {
+    if (pid_ <= 0) return;
+    thread_ = std::thread([this] {
+      while (!stop_.load()) {
+        peak_ = std::max(peak_.load(), StatusKib(pid_, "VmRSS:"));
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    });
+  }
+  // Peak KiB seen.
+  int64_t Stop() {
+    if (thread_.joinable()) {
+      stop_ = true;
+      thread_.join();
+    }
+    return peak_.load();
+  }
+  ~RssSampler() { Stop(); }
+
+ private:
+  int pid_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> peak_{0};
+  std::thread thread_;
+};
+
+double ServiceBuild(const Flags& flags, const std::string& sha,
+                    int64_t* peak_rss_kib) {
+  RssSampler rss(flags.rss_pid);
   BenchClient client(RequiredEnv("BUILD_ADDR"));
   auto stub = v1::BuildService::NewStub(client.channel());
   grpc::ClientContext ctx;
@@ -144,6 +208,7 @@ double ServiceBuild(const Flags& flags, const std::string& sha) {
   absl::Time start = absl::Now();
   CheckOk(stub->SubmitBuild(&ctx, req, &resp), "SubmitBuild");
   double secs = absl::ToDoubleSeconds(absl::Now() - start);
+  *peak_rss_kib = rss.Stop();
   if (resp.state() != v1::BUILD_STATE_SUCCEEDED) {
     std::fprintf(stderr, "build %s of %s ended in state %d: %s %s\n",
                  resp.build_id().c_str(), sha.c_str(),
@@ -154,6 +219,17 @@ double ServiceBuild(const Flags& flags, const std::string& sha) {
   return secs;
 }
 
+// "9.1/7.6, 9.6/8.9 s": each run's build-svc / hand time.
+std::string Runs(const std::vector<double>& service,
+                 const std::vector<double>& hand) {
+  std::string out;
+  for (size_t i = 0; i < service.size(); ++i) {
+    absl::StrAppendFormat(&out, "%s%.2f/%.2f", i == 0 ? "" : ", ", service[i],
+                          hand[i]);
+  }
+  return out + " s";
+}
+
 int Main(int argc, char** argv) {
   Flags flags = ParseFlags(argc, argv);
   const std::string registry = RequiredEnv("REGISTRY");
@@ -161,29 +237,40 @@ int Main(int argc, char** argv) {
     flags.base_image = absl::StrCat(registry, "/shapin/busybox-base:1");
   }
   std::vector<double> service, hand;
+  int64_t peak_rss_kib = 0;
   for (size_t i = 0; i < flags.shas.size(); ++i) {
     const std::string& sha = flags.shas[i];
     double s = 0, h = 0;
+    int64_t rss_kib = 0;
     if (i % 2 == 0) {
-      s = ServiceBuild(flags, sha);
+      s = ServiceBuild(flags, sha, &rss_kib);
       h = HandBuild(flags, sha, registry, static_cast<int>(i));
     } else {
       h = HandBuild(flags, sha, registry, static_cast<int>(i));
-      s = ServiceBuild(flags, sha);
+      s = ServiceBuild(flags, sha, &rss_kib);
     }
     service.push_back(s);
     hand.push_back(h);
+    peak_rss_kib = std::max(peak_rss_kib, rss_kib);
     std::fprintf(stderr,
-                 "%s run %zu: build-svc %.2f s, by hand %.2f s (load %s)\n",
-                 flags.label.c_str(), i + 1, s, h, LoadAverage().c_str());
+                 "%s run %zu: build-svc %.2f s, by hand %.2f s, build-svc "
+                 "peak RSS %.1f MiB (load %s)\n",
+                 flags.label.c_str(), i + 1, s, h, rss_kib / 1024.0,
+                 LoadAverage().c_str());
   }
   double ms = Median(service), mh = Median(hand);
+  std::string rss;
+  if (flags.rss_pid > 0) {
+    rss = absl::StrFormat(
+        "; build-svc peak RSS %.1f MiB during its builds (VmHWM %.1f MiB)",
+        peak_rss_kib / 1024.0, StatusKib(flags.rss_pid, "VmHWM:") / 1024.0);
+  }
   std::printf(
       "| %s: build-svc submit → SUCCEEDED / hand `buildah bud` + "
-      "`buildah push` (median of %zu) | %.2f s / %.2f s = **%.3f** | "
-      "%s |\n",
+      "`buildah push` (median of %zu) | %.2f s / %.2f s = **%.3f** "
+      "(runs %s)%s | %s |\n",
       flags.label.c_str(), flags.shas.size(), ms, mh, mh > 0 ? ms / mh : 0.0,
-      LoadAverage().c_str());
+      Runs(service, hand).c_str(), rss.c_str(), LoadAverage().c_str());
   return 0;
 }
 
