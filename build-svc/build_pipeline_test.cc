@@ -53,6 +53,31 @@ class CountingBuilder : public ImageBuilder {
   ImageBuilder& inner_;
 };
 
+// The real publisher without a stream: the builder writes an OCI layout and
+// the publisher pushes it (the path images published before the relay took).
+class LayoutOnlyPublisher : public ImagePublisher {
+ public:
+  explicit LayoutOnlyPublisher(ImagePublisher& inner) : inner_(inner) {}
+  absl::StatusOr<std::optional<Digest>> ResolveTag(
+      const std::string& repository, absl::string_view tag) override {
+    return inner_.ResolveTag(repository, tag);
+  }
+  absl::StatusOr<Digest> PushByDigest(const std::string& layout_dir,
+                                      const std::string& repository) override {
+    ++layout_pushes;
+    return inner_.PushByDigest(layout_dir, repository);
+  }
+  absl::StatusOr<Digest> Tag(const std::string& repository,
+                             const Digest& digest,
+                             absl::string_view tag) override {
+    return inner_.Tag(repository, digest, tag);
+  }
+  int layout_pushes = 0;
+
+ private:
+  ImagePublisher& inner_;
+};
+
 std::string RunOrDie(std::vector<std::string> argv) {
   absl::StatusOr<SubprocessResult> r = registry::testing::RunTool(argv);
   if (!r.ok()) {
@@ -337,6 +362,37 @@ TEST_F(BuildPipelineTest, RebuildReproducesAndResubmitReusesWithoutBuilding) {
   EXPECT_EQ(a.digest, published);
   EXPECT_EQ(counting_.runs.load(), 2)
       << "a reused build must not run the builder";
+}
+
+// Images published before the relay went through an OCI layout; rebuilding
+// one through the relay must give the same bytes, or rebuild=true would call
+// every older image a mismatch.
+TEST_F(BuildPipelineTest,
+       LayoutPublishedImageRebuiltThroughTheRelayReproduces) {
+  const std::string sha = Commit("main", 2);
+  LayoutOnlyPublisher layout_only(*publisher_);
+  std::unique_ptr<BuildPipeline> streamed = std::move(pipeline_);
+  pipeline_ = std::make_unique<BuildPipeline>(
+      *store_, fetcher_, counting_, layout_only, *metrics_,
+      PipelineOptions{.work_dir = work_dir_,
+                      .timeout = absl::Minutes(5),
+                      .insecure_registries = {registry_->host()},
+                      .build_args = {{"BASE_IMAGE", base_image_}}});
+  const int64_t first = Submit(sha, "main");
+  RunQueue();
+  pipeline_ = std::move(streamed);
+  BuildRecord f = Get(first);
+  ASSERT_EQ(f.state, BuildState::kSucceeded) << f.error_message;
+  ASSERT_EQ(layout_only.layout_pushes, 1);
+  const Digest published = *f.digest;
+
+  const int64_t rebuilt = Submit(sha, "main", /*rebuild=*/true);
+  RunQueue();
+  BuildRecord r = Get(rebuilt);
+  ASSERT_EQ(r.state, BuildState::kSucceeded) << r.error_message;
+  EXPECT_EQ(r.outcome, BuildOutcome::kReproduced);
+  EXPECT_EQ(r.digest, published);
+  EXPECT_EQ(counting_.runs.load(), 2);
 }
 
 TEST_F(BuildPipelineTest, TamperedTagIsDetectedEscalatedAndLeftAlone) {
