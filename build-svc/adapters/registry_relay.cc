@@ -1,10 +1,17 @@
 #include "build-svc/adapters/registry_relay.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/rand.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <climits>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -12,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "civetweb.h"
 #include "common/error_code.h"
 #include "common/log.h"
@@ -25,11 +33,13 @@ constexpr absl::string_view kBaseNameAnnotation =
     "org.opencontainers.image.base.name";
 constexpr absl::string_view kBaseDigestAnnotation =
     "org.opencontainers.image.base.digest";
-// Read from the builder's connection this much at a time.
-constexpr size_t kReadBytes = 256 << 10;
-// Chunk size of the uploads to the registry: the memory each blob in
-// flight holds (buildah pushes a few layers at once).
-constexpr uint64_t kChunkBytes = uint64_t{8} << 20;
+// The uploads' buffers (registry::ChunkPool): every blob in flight
+// together holds at most kPoolChunks × kChunkBytes, whatever the image size
+// or layer count. Each upload fills one chunk while the previous one is sent
+// (buildah pushes up to 6 layers at once); a PATCH per 4 MiB costs the
+// registry little.
+constexpr size_t kChunkBytes = size_t{4} << 20;
+constexpr int kPoolChunks = 8;
 
 // A registry-style JSON error answer.
 int Reply(mg_connection* conn, int status, absl::string_view code,
@@ -110,11 +120,40 @@ RegistryRelay::RegistryRelay(registry::RegistryClient& client,
                              ImageRef repository, std::string token)
     : client_(client),
       repository_(std::move(repository)),
-      name_(absl::StrCat(token, "/image")) {}
+      name_(absl::StrCat(token, "/image")),
+      pool_(kChunkBytes, kPoolChunks) {}
 
 RegistryRelay::~RegistryRelay() {
-  if (ctx_ != nullptr) mg_stop(ctx_);
+  Stop();
   // Upload objects left cancel their sessions as they go.
+}
+
+void RegistryRelay::Stop() {
+  if (ctx_ == nullptr) return;
+  // mg_stop waits for civetweb's master thread, which sees the stop flag only
+  // when its poll of the listening socket returns — every 2 s when idle
+  // (SOCKET_TIMEOUT_QUANTUM in civetweb 1.15), which was most of a small
+  // build's overhead. A connection wakes that poll, so connect until
+  // mg_stop returns.
+  std::atomic<bool> stopped{false};
+  std::thread waker([&stopped, port = port_] {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    while (!stopped.load()) {
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0) {
+        (void)connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+        close(fd);
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
+  mg_stop(ctx_);
+  stopped = true;
+  waker.join();
+  ctx_ = nullptr;
 }
 
 std::string RegistryRelay::host() const {
@@ -175,9 +214,7 @@ int RegistryRelay::Handle(mg_connection* conn) {
 
 int RegistryRelay::StartUpload(mg_connection* conn) {
   absl::StatusOr<std::unique_ptr<registry::BlobUpload>> upstream =
-      client_.StartBlobUpload(
-          repository_,
-          std::min(kChunkBytes, client_.options().chunk_size_bytes));
+      client_.StartBlobUpload(repository_, pool_);
   if (!upstream.ok()) {
     Fail(upstream.status());
     return ReplyError(conn, upstream.status());
@@ -226,17 +263,21 @@ int RegistryRelay::ContinueUpload(mg_connection* conn, const std::string& id,
   }
   absl::MutexLock lock(&upload->mu);
   registry::BlobUpload& up = *upload->upstream;
-  std::string buf(kReadBytes, '\0');
-  while (true) {
-    int n = mg_read(conn, buf.data(), buf.size());
-    if (n < 0) {
-      return Reply(conn, 400, "BLOB_UPLOAD_INVALID", "request body cut off");
-    }
-    if (n == 0) break;
-    if (absl::Status s = up.Write(absl::string_view(buf.data(), n)); !s.ok()) {
-      Fail(s);
-      return ReplyError(conn, s);
-    }
+  // Straight from the builder's connection into the upload's chunk.
+  bool cut_off = false;
+  absl::Status written =
+      up.WriteFrom([&](char* dst, size_t room) -> absl::StatusOr<size_t> {
+        int n = mg_read(conn, dst, std::min<size_t>(room, INT32_MAX));
+        if (n >= 0) return static_cast<size_t>(n);
+        cut_off = true;
+        return absl::DataLossError("request body cut off");
+      });
+  if (cut_off) {
+    return Reply(conn, 400, "BLOB_UPLOAD_INVALID", "request body cut off");
+  }
+  if (!written.ok()) {
+    Fail(written);
+    return ReplyError(conn, written);
   }
   const std::string location =
       absl::StrCat("Location: /v2/", name_, "/blobs/uploads/", id, "\r\n");
@@ -345,6 +386,8 @@ int RegistryRelay::PutManifest(mg_connection* conn,
 }
 
 absl::StatusOr<StreamedImage> RegistryRelay::Finish(const Digest& digest) {
+  // The builder has pushed and exited: nothing more comes in.
+  Stop();
   {
     absl::MutexLock lock(&mu_);
     SHAPIN_RETURN_IF_ERROR(status_);

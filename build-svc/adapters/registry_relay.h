@@ -9,8 +9,10 @@
 //
 // This replaces "write an OCI layout, then read it back and push it": the
 // image is compressed once, straight into the upload, and never lands on
-// disk. Memory: one chunk (chunk_size_bytes, at most 8 MiB here) per blob
-// in flight, whatever the image size.
+// disk. Memory: one pool of upload buffers per relay (8 × 4 MiB, see
+// registry::ChunkPool) shared by every blob in flight, whatever the image
+// size or layer count; each blob's next chunk is received while the last one
+// is sent.
 //
 //   SHAPIN_ASSIGN_OR_RETURN(std::unique_ptr<RegistryRelay> relay,
 //                           RegistryRelay::Start(client, repository));
@@ -32,6 +34,7 @@
 #include "build-svc/image_publisher.h"
 #include "common/digest.h"
 #include "common/image_ref.h"
+#include "common/registry/chunk_pool.h"
 #include "common/registry/registry_client.h"
 
 struct mg_connection;
@@ -78,12 +81,15 @@ class RegistryRelay : public ImageStream {
   int HeadBlob(mg_connection* conn, const std::string& digest);
   int PutManifest(mg_connection* conn, const std::string& reference);
   void Fail(const absl::Status& s);
+  // Stops listening and waits for the handlers to return; idempotent.
+  void Stop();
 
   registry::RegistryClient& client_;
   const ImageRef repository_;
   const std::string name_;  // "<token>/image"
   mg_context* ctx_ = nullptr;
   int port_ = 0;
+  registry::ChunkPool pool_;
 
   mutable absl::Mutex mu_;
   int64_t next_upload_ ABSL_GUARDED_BY(mu_) = 0;

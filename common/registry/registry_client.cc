@@ -1259,14 +1259,16 @@ absl::StatusOr<RegistryClient::BlobOutcome> RegistryClient::PushBlob(
 // BlobUpload over one upload session of Impl.
 class RegistryClient::StreamedBlobUpload : public BlobUpload {
  public:
-  StreamedBlobUpload(Impl* impl, Target t, std::string location, uint64_t chunk)
+  StreamedBlobUpload(Impl* impl, Target t, std::string location,
+                     ChunkPool& pool)
       : impl_(impl),
         t_(std::move(t)),
-        chunk_(std::max<uint64_t>(1 << 20, chunk)),
+        pool_(pool),
         what_(absl::StrCat("upload blob to ", t_.repository)) {
     s_.location = std::move(location);
   }
   ~StreamedBlobUpload() override {
+    (void)JoinSender();
     if (!committed_) {
       HttpRequest del =
           impl_->NewRequest(t_, "DELETE", s_.location, Access::kPush);
@@ -1275,26 +1277,30 @@ class RegistryClient::StreamedBlobUpload : public BlobUpload {
   }
 
   absl::Status Write(absl::string_view bytes) override {
+    return WriteFrom([&](char* dst, size_t room) -> absl::StatusOr<size_t> {
+      size_t n = std::min(room, bytes.size());
+      std::memcpy(dst, bytes.data(), n);
+      bytes.remove_prefix(n);
+      return n;
+    });
+  }
+
+  absl::Status WriteFrom(Reader read) override {
     if (!failed_.ok()) return failed_;
-    hasher_.Update(bytes);
-    size_ += bytes.size();
-    while (!bytes.empty()) {
-      size_t take = static_cast<size_t>(
-          std::min<uint64_t>(bytes.size(), chunk_ - buf_.size()));
-      buf_.append(bytes.data(), take);
-      bytes.remove_prefix(take);
-      if (buf_.size() < chunk_) break;
-      if (absl::Status s = impl_->SendChunk(t_, s_, buf_, what_); !s.ok()) {
-        failed_ = Impl::WithoutSessionLost(s);
-        return failed_;
-      }
-      buf_.clear();
+    while (true) {
+      if (!fill_) fill_ = pool_.Take();
+      SHAPIN_ASSIGN_OR_RETURN(
+          size_t n, read(fill_.data() + filled_, fill_.capacity() - filled_));
+      if (n == 0) return absl::OkStatus();
+      hasher_.Update(absl::string_view(fill_.data() + filled_, n));
+      filled_ += n;
+      size_ += n;
+      if (filled_ == fill_.capacity()) SHAPIN_RETURN_IF_ERROR(SendFull());
     }
-    return absl::OkStatus();
   }
 
   absl::StatusOr<uint64_t> Commit(const Digest& digest) override {
-    if (!failed_.ok()) return failed_;
+    SHAPIN_RETURN_IF_ERROR(JoinSender());
     std::string what =
         absl::StrCat("upload blob ", t_.repository, "@", digest.str());
     Digest got = hasher_.Finish();
@@ -1305,10 +1311,11 @@ class RegistryClient::StreamedBlobUpload : public BlobUpload {
                                    " bytes written have digest ", got.str()));
       return failed_;
     }
-    absl::string_view last = buf_;
-    if (s_.stored > 0 && !buf_.empty()) {
+    absl::string_view last =
+        fill_ ? absl::string_view(fill_.data(), filled_) : "";
+    if (s_.stored > 0 && !last.empty()) {
       // Chunked: the rest as a last PATCH, then an empty commit.
-      if (absl::Status s = impl_->SendChunk(t_, s_, buf_, what); !s.ok()) {
+      if (absl::Status s = impl_->SendChunk(t_, s_, last, what); !s.ok()) {
         failed_ = Impl::WithoutSessionLost(s);
         return failed_;
       }
@@ -1320,28 +1327,56 @@ class RegistryClient::StreamedBlobUpload : public BlobUpload {
       return failed_;
     }
     committed_ = true;
-    buf_.clear();
-    buf_.shrink_to_fit();
+    fill_ = ChunkPool::Chunk();
+    filled_ = 0;
     return size_;
   }
 
   uint64_t size() const override { return size_; }
 
  private:
+  // Sends the full buffer on a thread (after the previous send ended); the
+  // thread returns the buffer to the pool when it is done with it.
+  absl::Status SendFull() {
+    SHAPIN_RETURN_IF_ERROR(JoinSender());
+    sender_ =
+        std::thread([this, chunk = std::move(fill_), n = filled_]() mutable {
+          send_status_ = impl_->SendChunk(
+              t_, s_, absl::string_view(chunk.data(), n), what_);
+          chunk = ChunkPool::Chunk();
+        });
+    fill_ = ChunkPool::Chunk();
+    filled_ = 0;
+    return absl::OkStatus();
+  }
+
+  // Waits for the send in flight, if any; its failure becomes the upload's.
+  absl::Status JoinSender() {
+    if (sender_.joinable()) sender_.join();
+    if (!send_status_.ok() && failed_.ok()) {
+      failed_ = Impl::WithoutSessionLost(send_status_);
+    }
+    return failed_;
+  }
+
   Impl* impl_;
   Target t_;
-  const uint64_t chunk_;
+  ChunkPool& pool_;
   const std::string what_;
+  // Written by the sender thread only while one runs (joined before use).
   Impl::Session s_;
+  absl::Status send_status_;
+  std::thread sender_;
   Sha256Hasher hasher_;
-  std::string buf_;
+  ChunkPool::Chunk fill_;
+  size_t filled_ = 0;
   uint64_t size_ = 0;
   bool committed_ = false;
   absl::Status failed_;
 };
 
 absl::StatusOr<std::unique_ptr<BlobUpload>> RegistryClient::StartBlobUpload(
-    const ImageRef& repo, uint64_t chunk_size_bytes) {
+    const ImageRef& repo, ChunkPool& pool) {
   if (options_.read_only) {
     return ReadOnlyError(absl::StrCat("upload of a blob to ", repo.name()));
   }
@@ -1357,8 +1392,7 @@ absl::StatusOr<std::unique_ptr<BlobUpload>> RegistryClient::StartBlobUpload(
         absl::StrCat(t.Prefix(), ": ", what, ": 202 without a Location"));
   }
   return std::unique_ptr<BlobUpload>(new StreamedBlobUpload(
-      impl_.get(), std::move(t), ResolveLocation(req.url, *location),
-      chunk_size_bytes > 0 ? chunk_size_bytes : options_.chunk_size_bytes));
+      impl_.get(), std::move(t), ResolveLocation(req.url, *location), pool));
 }
 
 absl::Status RegistryClient::DeleteManifest(const ImageRef& ref) {

@@ -32,6 +32,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -39,6 +40,7 @@
 #include "common/digest.h"
 #include "common/image_ref.h"
 #include "common/registry/auth_transport.h"
+#include "common/registry/chunk_pool.h"
 #include "common/registry/clock.h"
 #include "common/registry/http.h"
 #include "common/registry/manifest.h"
@@ -124,20 +126,34 @@ struct ManifestHead {
 };
 
 // One blob uploaded as its bytes arrive (a builder's stream rather than a
-// file): hashed as it is written, sent in chunk_size_bytes PATCHes (a chunk
-// cut short resumes from the offset the registry reports), committed only
-// when the bytes hash to the digest Commit names. Holds at most one chunk in
-// memory. Not thread-safe; one writer.
+// file): hashed as it is written, sent in PATCHes of one ChunkPool buffer
+// each (a chunk cut short resumes from the offset the registry reports),
+// committed only when the bytes hash to the digest Commit names.
+//
+// Receiving and sending overlap: a full chunk is sent on its own thread
+// while the next one is filled (at most one send in flight per upload), and
+// its buffer goes back to the pool when the send ends. So an upload holds at
+// most two buffers, and all uploads of one pool together at most the pool.
+// A send's failure is returned by the next Write/WriteFrom/Commit. Not
+// thread-safe; one writer.
 //
 //   SHAPIN_ASSIGN_OR_RETURN(std::unique_ptr<BlobUpload> up,
-//                           client->StartBlobUpload(repo));
+//                           client->StartBlobUpload(repo, pool));
 //   while (...) SHAPIN_RETURN_IF_ERROR(up->Write(piece));
 //   SHAPIN_ASSIGN_OR_RETURN(uint64_t size, up->Commit(digest));
 class BlobUpload {
  public:
-  // Cancels the session (DELETE) unless it was committed.
+  // Fills `room` bytes at `dst` at most; returns how many it placed, 0 at
+  // the end of the input.
+  using Reader =
+      absl::FunctionRef<absl::StatusOr<size_t>(char* dst, size_t room)>;
+  // Waits for a send in flight; cancels the session (DELETE) unless it was
+  // committed.
   virtual ~BlobUpload() = default;
   virtual absl::Status Write(absl::string_view bytes) = 0;
+  // Reads straight into the upload's buffer until `read` returns 0 (no copy
+  // in between). A reader's error is returned as it is.
+  virtual absl::Status WriteFrom(Reader read) = 0;
   // DIGEST_MISMATCH (session canceled, nothing committed) when the bytes
   // written hash to something else. Returns the blob's size.
   virtual absl::StatusOr<uint64_t> Commit(const Digest& digest) = 0;
@@ -223,10 +239,10 @@ class RegistryClient {
       const std::filesystem::path& path,
       const std::vector<std::string>& mount_from = {});
   // Starts an upload session in `repo` for a blob whose bytes are streamed
-  // in (see BlobUpload), sent in chunks of `chunk_size_bytes` (0: the
-  // options' chunk_size_bytes; at least 1 MiB).
+  // in (see BlobUpload), sent in chunks of pool.chunk_bytes(). The pool must
+  // outlive the upload.
   absl::StatusOr<std::unique_ptr<BlobUpload>> StartBlobUpload(
-      const ImageRef& repo, uint64_t chunk_size_bytes = 0);
+      const ImageRef& repo, ChunkPool& pool);
   // DELETE of a manifest. Only by digest (INVALID_ARGUMENT for a tag-only
   // reference: deleting by tag would delete every tag of the image).
   // UNIMPLEMENTED when the registry has deletion disabled.
