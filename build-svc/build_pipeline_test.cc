@@ -216,6 +216,19 @@ class BuildPipelineTest : public ::testing::Test {
     ASSERT_TRUE(AllTerminal()) << "builds still running after 4 minutes";
   }
 
+  // Submits `sha` on main with rebuild=true, runs it: the second builder run,
+  // REPRODUCED with the `published` digest.
+  void ExpectRebuildReproduces(const std::string& sha,
+                               const Digest& published) {
+    const int64_t rebuilt = Submit(sha, "main", /*rebuild=*/true);
+    RunQueue();
+    BuildRecord r = Get(rebuilt);
+    ASSERT_EQ(r.state, BuildState::kSucceeded) << r.error_message;
+    EXPECT_EQ(r.outcome, BuildOutcome::kReproduced);
+    EXPECT_EQ(r.digest, published);
+    EXPECT_EQ(counting_.runs.load(), 2);
+  }
+
   BuildRecord Get(int64_t id) {
     absl::StatusOr<BuildRecord> b = store_->GetBuild(id);
     EXPECT_TRUE(b.ok()) << b.status();
@@ -346,13 +359,7 @@ TEST_F(BuildPipelineTest, RebuildReproducesAndResubmitReusesWithoutBuilding) {
       << Get(first).error_message;
   const Digest published = *Get(first).digest;
 
-  const int64_t rebuilt = Submit(sha, "main", /*rebuild=*/true);
-  RunQueue();
-  BuildRecord r = Get(rebuilt);
-  ASSERT_EQ(r.state, BuildState::kSucceeded) << r.error_message;
-  EXPECT_EQ(r.outcome, BuildOutcome::kReproduced);
-  EXPECT_EQ(r.digest, published);
-  EXPECT_EQ(counting_.runs.load(), 2);
+  ExpectRebuildReproduces(sha, published);
 
   const int64_t again = Submit(sha, "main");
   RunQueue();
@@ -386,13 +393,7 @@ TEST_F(BuildPipelineTest,
   ASSERT_EQ(layout_only.layout_pushes, 1);
   const Digest published = *f.digest;
 
-  const int64_t rebuilt = Submit(sha, "main", /*rebuild=*/true);
-  RunQueue();
-  BuildRecord r = Get(rebuilt);
-  ASSERT_EQ(r.state, BuildState::kSucceeded) << r.error_message;
-  EXPECT_EQ(r.outcome, BuildOutcome::kReproduced);
-  EXPECT_EQ(r.digest, published);
-  EXPECT_EQ(counting_.runs.load(), 2);
+  ExpectRebuildReproduces(sha, published);
 }
 
 TEST_F(BuildPipelineTest, TamperedTagIsDetectedEscalatedAndLeftAlone) {
