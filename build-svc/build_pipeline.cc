@@ -26,6 +26,11 @@ std::string PinnedRef(const BuildRecord& b, const Digest& d) {
   return absl::StrCat(b.repository, ":", b.git_sha.str(), "@", d.str());
 }
 
+// Database writes under the lease are retried this often, 0.5 s apart and
+// doubling (about 7 s in all: a restart, not an outage).
+constexpr int kLeaseWriteAttempts = 5;
+constexpr absl::Duration kLeaseWriteBackoff = absl::Milliseconds(500);
+
 }  // namespace
 
 struct BuildPipeline::Attempt {
@@ -40,6 +45,8 @@ struct BuildPipeline::Attempt {
   std::optional<BuiltImage> built{};
   std::optional<absl::Time> commit_time{};
   std::string checkout_dir{};
+  // A fencing check found the build claimed by someone else (or released).
+  bool lease_lost = false;
 
   absl::Duration Remaining() const {
     return std::max(deadline - absl::Now(), absl::Seconds(1));
@@ -79,8 +86,9 @@ std::optional<BuildResult> BuildPipeline::Run(
   std::error_code ignored;
   std::filesystem::remove_all(a.dir, ignored);
 
-  const StopReason reason =
-      stop.load() ? stop_reason.load() : StopReason::kNone;
+  const StopReason reason = a.lease_lost  ? StopReason::kLeaseLost
+                            : stop.load() ? stop_reason.load()
+                                          : StopReason::kNone;
   if (reason == StopReason::kShutdown || reason == StopReason::kLeaseLost) {
     // Not finished: the lease runs out and the queue hands the build to a
     // live worker (ReapExpired), which starts it over from a clean state.
@@ -137,30 +145,28 @@ absl::Status BuildPipeline::Execute(Attempt& a) {
   const BuildRecord& b = a.build;
   BuildResult& r = a.result;
 
-  // 1. An existing SHA tag is reused unless a rebuild was asked for.
-  bool reused = false;
-  SHAPIN_RETURN_IF_ERROR(
-      store_.WithPublishLock(b.repository, b.git_sha, [&]() -> absl::Status {
-        absl::StatusOr<std::optional<Digest>> tag =
-            publisher_.ResolveTag(b.repository, b.git_sha.str());
-        SHAPIN_RETURN_IF_ERROR(AsPushFailure(tag.status(), "registry"));
-        SHAPIN_ASSIGN_OR_RETURN(std::optional<Digest> recorded,
-                                store_.RecordedDigest(b.repository, b.git_sha));
-        SHAPIN_ASSIGN_OR_RETURN(BeforeBuild before,
-                                DecideBeforeBuild(*tag, recorded, b.rebuild));
-        if (before.action != BeforeBuild::kReuse) return absl::OkStatus();
-        a.log.Add(absl::StrCat("[shapin] ", b.git_sha.str(), " already in ",
-                               b.repository, " as ", before.reuse_digest->str(),
-                               ": reused"));
-        SHAPIN_RETURN_IF_ERROR(EnsureTags(a, *before.reuse_digest));
-        r.outcome = BuildOutcome::kReused;
-        r.digest = before.reuse_digest;
-        r.post_push_digest = before.reuse_digest;
-        r.image = a.Image(*before.reuse_digest);
-        reused = true;
-        return absl::OkStatus();
-      }));
-  if (reused) return absl::OkStatus();
+  // 1. An existing SHA tag is reused unless a rebuild was asked for. No
+  // other build of this (repository, SHA) runs meanwhile (Claim).
+  {
+    absl::StatusOr<std::optional<Digest>> tag =
+        publisher_.ResolveTag(b.repository, b.git_sha.str());
+    SHAPIN_RETURN_IF_ERROR(AsPushFailure(tag.status(), "registry"));
+    SHAPIN_ASSIGN_OR_RETURN(std::optional<Digest> recorded,
+                            store_.RecordedDigest(b.repository, b.git_sha));
+    SHAPIN_ASSIGN_OR_RETURN(BeforeBuild before,
+                            DecideBeforeBuild(*tag, recorded, b.rebuild));
+    if (before.action == BeforeBuild::kReuse) {
+      a.log.Add(absl::StrCat("[shapin] ", b.git_sha.str(), " already in ",
+                             b.repository, " as ", before.reuse_digest->str(),
+                             ": reused"));
+      SHAPIN_RETURN_IF_ERROR(EnsureTags(a, *before.reuse_digest));
+      r.outcome = BuildOutcome::kReused;
+      r.digest = before.reuse_digest;
+      r.post_push_digest = before.reuse_digest;
+      r.image = a.Image(*before.reuse_digest);
+      return absl::OkStatus();
+    }
+  }
 
   // 2. Exactly the commit, in a fresh workspace.
   std::error_code ec;
@@ -211,9 +217,7 @@ absl::Status BuildPipeline::Execute(Attempt& a) {
   a.log.Add(absl::StrCat("[shapin] built ", built.manifest_digest.str()));
 
   // 4. Publish, or compare with what is already published.
-  SHAPIN_RETURN_IF_ERROR(store_.WithPublishLock(b.repository, b.git_sha, [&]() {
-    return PublishOrCompare(a, built, stream->get());
-  }));
+  SHAPIN_RETURN_IF_ERROR(PublishOrCompare(a, built, stream->get()));
 
   // 5. Sign what this build published (a reused or reproduced image keeps
   // what its first publication recorded).
@@ -313,7 +317,7 @@ absl::Status BuildPipeline::PublishOrCompare(Attempt& a,
     r.post_push_digest = **tag;
     r.digest_verification = "ok";
     r.image = a.Image(built.manifest_digest);
-    return absl::OkStatus();
+    return RecordPublication(a);
   }
 
   a.Phase(store_, "pushing");
@@ -342,7 +346,43 @@ absl::Status BuildPipeline::PublishOrCompare(Attempt& a,
   r.outcome = BuildOutcome::kPublished;
   r.digest = *served;
   r.image = a.Image(*served);
-  return absl::OkStatus();
+  return RecordPublication(a);
+}
+
+absl::Status BuildPipeline::RecordPublication(Attempt& a) {
+  // Recorded as soon as the tags are out, so the image is known even if
+  // this process dies now; signing fills in the signature fields.
+  ImageRecord image = *a.result.image;
+  image.signature_status = options_.signer == nullptr ? "unsigned" : "pending";
+  return UnderLease(a, [&] {
+    absl::Status s =
+        store_.RecordPublication(a.build.build_id, a.build.lease_token, image);
+    if (absl::IsAlreadyExists(s)) {
+      return ShapinError(ErrorCode::kDigestMismatch, s.message());
+    }
+    return s;
+  });
+}
+
+absl::Status BuildPipeline::UnderLease(
+    Attempt& a, absl::FunctionRef<absl::Status()> write) {
+  absl::Status s;
+  absl::Duration backoff = kLeaseWriteBackoff;
+  for (int attempt = 1; attempt <= kLeaseWriteAttempts; ++attempt) {
+    s = write();
+    if (!absl::IsUnavailable(s) || attempt == kLeaseWriteAttempts) break;
+    absl::SleepFor(backoff);
+    backoff *= 2;
+  }
+  if (absl::IsFailedPrecondition(s)) {
+    a.lease_lost = true;
+    a.log.Add(absl::StrCat("[shapin] stopped: ", s.message()));
+  } else if (absl::IsUnavailable(s)) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot confirm the build's lease before writing: ", s.message(),
+        "; nothing more was written"));
+  }
+  return s;
 }
 
 absl::Status BuildPipeline::EnsureTags(Attempt& a, const Digest& digest) {
@@ -361,6 +401,11 @@ absl::Status BuildPipeline::EnsureTags(Attempt& a, const Digest& digest) {
       }
       continue;
     }
+    // Fencing: the lease is still this attempt's, renewed for a whole
+    // lease, right before the write.
+    SHAPIN_RETURN_IF_ERROR(UnderLease(a, [&] {
+      return store_.ConfirmLease(b.build_id, b.lease_token, options_.lease);
+    }));
     absl::StatusOr<Digest> written = publisher_.Tag(b.repository, digest, tag);
     SHAPIN_RETURN_IF_ERROR(AsPushFailure(written.status(), "tag"));
     // Re-read after writing: a tag is only trusted once it is seen.

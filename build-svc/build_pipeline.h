@@ -2,14 +2,18 @@
 //
 //   fetch exactly the commit → clean linux/amd64 build, streamed into the
 //   repository by digest when the publisher offers a stream (else written as
-//   a layout) → (publish lock) push the layout by digest, or verify what was
-//   streamed → re-read and compare → tag full and short SHA → sign and
-//   attest (when a signer is configured) → record
+//   a layout) → push the layout by digest, or verify what was streamed →
+//   re-read and compare → tag full and short SHA → record the image → sign
+//   and attest (when a signer is configured) → record the result
 //
-// with the reuse / rebuild / mismatch rules of publish_policy.h decided
-// under a lock on (repository, sha) shared by every build-svc process. Every
-// run yields a result, success or failure; a DIGEST_MISMATCH is also
-// escalated (ERROR log line naming both digests, an event row, and
+// with the reuse / rebuild / mismatch rules of publish_policy.h. The build's
+// lease is the publish lock of its (repository, SHA): the queue runs at most
+// one build of a SHA at a time (BuildStore::Claim), and before every tag
+// write and the image record the pipeline checks the lease's fencing token
+// (BuildStore::ConfirmLease). A run that finds its lease gone stops without
+// writing and leaves the build to whoever holds it. Every other run yields
+// a result, success or failure; a DIGEST_MISMATCH is also escalated (ERROR
+// log line naming both digests, an event row, and
 // shapin_digest_mismatch_total{phase="build"}).
 //
 // Signing comes after the tags and never changes them. A signing failure
@@ -27,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "build-svc/build_log.h"
 #include "build-svc/build_metrics.h"
@@ -47,6 +52,9 @@ struct PipelineOptions {
   std::vector<std::string> insecure_registries;
   // Passed to every build besides GIT_SHA.
   std::vector<std::pair<std::string, std::string>> build_args;
+  // The worker's lease (WorkerOptions::lease): a fencing check renews it
+  // for this long before each tag write.
+  absl::Duration lease = absl::Seconds(30);
   // Signs and attests each newly published image; null = signing off (the
   // build then records signature_status "unsigned"). Not owned.
   ImageSigner* signer = nullptr;
@@ -74,8 +82,9 @@ class BuildPipeline {
   // Runs `build` (claimed by `worker`) to its end and returns the result
   // for the worker to record (BuildStore::Finish). `stop` becomes true when
   // the build must stop; `stop_reason` says why (read after `stop`). A build
-  // stopped for shutdown or a lost lease has no result (unset): it is left
-  // for the queue to requeue once its lease runs out.
+  // stopped for shutdown or a lost lease (seen by the worker's heartbeat or
+  // by a fencing check) has no result (unset): it is left for the queue to
+  // requeue once its lease runs out.
   std::optional<BuildResult> Run(const BuildRecord& build,
                                  const std::string& worker,
                                  const std::atomic<bool>& stop,
@@ -89,6 +98,12 @@ class BuildPipeline {
   absl::Status PublishOrCompare(Attempt& attempt, const BuiltImage& built,
                                 ImageStream* stream);
   absl::Status EnsureTags(Attempt& attempt, const Digest& digest);
+  // Runs a store write that needs the build's lease: retried while the
+  // database is unreachable (a restart), FAILED_PRECONDITION marks the
+  // attempt's lease lost.
+  absl::Status UnderLease(Attempt& attempt,
+                          absl::FunctionRef<absl::Status()> write);
+  absl::Status RecordPublication(Attempt& attempt);
   void Sign(Attempt& attempt);
   void Escalate(const Attempt& attempt, const absl::Status& mismatch);
 

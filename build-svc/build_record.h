@@ -63,6 +63,10 @@ struct BuildRecord {
   std::optional<absl::Time> finished_at;
   std::optional<double> build_duration_seconds;
   std::optional<double> push_duration_seconds;
+  // Fencing token of the current claim (0 when not running): new at every
+  // claim, so a worker whose lease was lost — and the build claimed again —
+  // can no longer act on it (BuildStore::ConfirmLease).
+  int64_t lease_token = 0;
 };
 
 struct ImageRecord {

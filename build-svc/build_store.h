@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "build-svc/build_record.h"
 #include "common/pagination.h"
@@ -105,11 +104,26 @@ class BuildStore {
   // --- the queue -----------------------------------------------------------
   virtual absl::StatusOr<BuildRecord> Enqueue(const NewBuild& build) = 0;
   // Claims the oldest queued build whose (repository, SHA) has no build
-  // running, marks it RUNNING under `worker` until now + lease. Unset when
-  // there is nothing to claim. Builds of one SHA thus run one at a time:
-  // the second finds the first's tag and is reused without building.
+  // running, marks it RUNNING under `worker` until now + lease, with a new
+  // lease_token. Unset when there is nothing to claim. At most one build of
+  // a (repository, SHA) runs at a time, across every process: that build's
+  // lease is the publish lock of its SHA tags, and the second build finds
+  // the first's tag and is reused without building.
   virtual absl::StatusOr<std::optional<BuildRecord>> Claim(
       const std::string& worker, absl::Duration lease) = 0;
+  // The fencing check before a registry write: OK when `lease_token` is
+  // still the build's current claim (the lease is then renewed to now +
+  // lease), FAILED_PRECONDITION when the build was released or claimed
+  // again meanwhile. The lease is a row, so a database restart does not end
+  // it (a session lock would die with the session, silently).
+  virtual absl::Status ConfirmLease(int64_t build_id, int64_t lease_token,
+                                    absl::Duration lease) = 0;
+  // Records `image` as the commit's image right after its tags are written,
+  // under the same fencing check (FAILED_PRECONDITION when the lease is
+  // gone). ALREADY_EXISTS when (repository, sha) is recorded with another
+  // digest; the same digest is fine.
+  virtual absl::Status RecordPublication(int64_t build_id, int64_t lease_token,
+                                         const ImageRecord& image) = 0;
   // Extends the lease. Returns whether a cancel was requested.
   // FAILED_PRECONDITION when `worker` no longer holds the build.
   virtual absl::StatusOr<bool> Heartbeat(int64_t build_id,
@@ -123,8 +137,9 @@ class BuildStore {
                                  absl::string_view tail) = 0;
   // Ends a build `worker` holds; FAILED_PRECONDITION when it lost the lease
   // (the result is then not recorded: whoever holds the build decides).
-  // ALREADY_EXISTS when the image row for (repository, sha) exists with a
-  // different digest.
+  // The image row is created, or (recorded already by RecordPublication)
+  // gets the result's signature fields; ALREADY_EXISTS when it exists with
+  // a different digest.
   virtual absl::Status Finish(const std::string& worker,
                               const BuildResult& result) = 0;
   // Running builds whose lease expired: back to QUEUED while they have had
@@ -142,12 +157,6 @@ class BuildStore {
       int64_t build_id, const std::string& requested_by) = 0;
 
   virtual absl::Status RecordEvent(const BuildEventRecord& event) = 0;
-
-  // Runs `fn` holding the publish lock of (repository, sha) across all
-  // build-svc processes (a PostgreSQL advisory lock).
-  virtual absl::Status WithPublishLock(
-      const std::string& repository, const GitSha& sha,
-      absl::FunctionRef<absl::Status()> fn) = 0;
 };
 
 }  // namespace shapin::build

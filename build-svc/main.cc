@@ -60,8 +60,12 @@ absl::StatusOr<std::unique_ptr<ImageSigner>> SignerFromConfig(
       {.builder_id = c.signing_builder_id, .temp_dir = ""}));
 }
 
-// A publish lock holds a connection while the pipeline uses another.
+// Each runner and its heartbeat use a connection at a time; two more for
+// the gRPC edge.
 int MinPoolSize(int workers) { return 2 * workers + 2; }
+
+// How long a claimed build stays a worker's without a renewal.
+constexpr absl::Duration kBuildLease = absl::Seconds(30);
 
 class BuildWiring : public ServiceWiring {
  public:
@@ -128,11 +132,13 @@ class BuildWiring : public ServiceWiring {
                    .timeout = ctx.config.build.timeout,
                    .insecure_registries = std::move(insecure),
                    .build_args = SplitBuildArgs(ctx.config.build.build_args),
+                   .lease = kBuildLease,
                    .signer = signer_.get(),
                    .sbom_path = ctx.config.build.sbom_path}),
-        worker_(
-            store_, pipeline_, metrics_,
-            {.worker_id = worker_id, .concurrency = ctx.config.build.workers}),
+        worker_(store_, pipeline_, metrics_,
+                {.worker_id = worker_id,
+                 .concurrency = ctx.config.build.workers,
+                 .lease = kBuildLease}),
         service_(
             store_,
             {.tags = {.protected_branches = ctx.config.build.protected_branches,

@@ -188,6 +188,18 @@ CREATE TABLE api_tokens (
 CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name)
   WHERE revoked_at IS NULL;
 )sql"},
+    // Integrity windows (issue 16): a build's lease is its publish lock.
+    // A fencing token, new at every claim, lets a worker check at the tag
+    // step that the build is still its own (a session advisory lock died
+    // silently with the database session); the unique index makes "one
+    // running build per (repository, SHA)" an invariant, so claiming needs
+    // no global lock.
+    {4, "build lease tokens", R"sql(
+CREATE SEQUENCE build_lease_tokens;
+ALTER TABLE builds ADD COLUMN lease_token BIGINT;
+CREATE UNIQUE INDEX builds_one_running_per_sha ON builds (repository, git_sha)
+  WHERE state = 'running';
+)sql"},
 };
 
 }  // namespace

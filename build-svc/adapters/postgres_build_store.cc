@@ -15,7 +15,7 @@ constexpr char kBuildColumns[] =
     "signature_status, provenance_ref, sbom_ref, log_tail, requested_by, "
     "extract(epoch from created_at), extract(epoch from started_at), "
     "extract(epoch from finished_at), build_duration_seconds, "
-    "push_duration_seconds, phase";
+    "push_duration_seconds, phase, COALESCE(lease_token, 0)";
 
 absl::StatusOr<BuildRecord> BuildFromRow(const pqxx::row& row) {
   SHAPIN_ASSIGN_OR_RETURN(GitSha sha, ShaColumn(row, 1));
@@ -53,6 +53,7 @@ absl::StatusOr<BuildRecord> BuildFromRow(const pqxx::row& row) {
   b.build_duration_seconds = OptionalDoubleColumn(row, 26);
   b.push_duration_seconds = OptionalDoubleColumn(row, 27);
   b.phase = row[28].as<std::string>();
+  b.lease_token = row[29].as<int64_t>();
   return b;
 }
 
@@ -77,13 +78,61 @@ std::optional<std::string> OptionalText(const std::string& s) {
   return s.empty() ? std::nullopt : std::optional(s);
 }
 
-// Session advisory-lock key for publishing (repository, sha); 64-bit hash
-// computed by PostgreSQL so every process agrees.
-constexpr char kPublishLockKey[] = "hashtextextended($1, 0)";
+// Creates the image row, or gives an existing one (same digest) the
+// signature fields `image` has; ALREADY_EXISTS when it is recorded with
+// another digest. The first publication's build, branch and times stay.
+absl::Status UpsertImage(pqxx::work& tx, int64_t build_id,
+                         const ImageRecord& i) {
+  pqxx::result written = tx.exec_params(
+      "INSERT INTO images (repository, repository_type, git_sha, digest,"
+      " size_bytes, platform, branch, build_id, commit_time,"
+      " signature_status, provenance_ref, sbom_ref)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9), $10,"
+      " $11, $12)"
+      " ON CONFLICT (repository, git_sha) DO UPDATE SET"
+      "  signature_status = COALESCE(EXCLUDED.signature_status,"
+      "    images.signature_status),"
+      "  provenance_ref = COALESCE(EXCLUDED.provenance_ref,"
+      "    images.provenance_ref),"
+      "  sbom_ref = COALESCE(EXCLUDED.sbom_ref, images.sbom_ref)"
+      " WHERE images.digest = EXCLUDED.digest RETURNING image_id",
+      i.repository, std::string(RepositoryTypeName(i.repository_type)),
+      i.git_sha.str(), i.digest.str(), i.size_bytes, i.platform, i.branch,
+      build_id,
+      i.commit_time ? std::optional(absl::ToUnixSeconds(*i.commit_time))
+                    : std::nullopt,
+      OptionalText(i.signature_status), OptionalText(i.provenance_ref),
+      OptionalText(i.sbom_ref));
+  if (!written.empty()) return absl::OkStatus();
+  pqxx::row existing = tx.exec_params1(
+      "SELECT digest FROM images WHERE repository = $1 AND git_sha = $2",
+      i.repository, i.git_sha.str());
+  return absl::AlreadyExistsError(absl::StrCat(
+      "image ", i.repository, ":", i.git_sha.str(), " is recorded with ",
+      existing[0].as<std::string>(), ", not ", i.digest.str()));
+}
 
-// One transaction-level lock serialises claims, so "no build of this SHA is
-// running" is checked against committed state by one claimer at a time.
-constexpr int64_t kClaimLockKey = 0x73686170696e01;
+absl::Status LeaseNotCurrent(int64_t build_id, int64_t lease_token) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("build ", build_id, ": lease ", lease_token,
+                   " is no longer current (released or claimed again)"));
+}
+
+// FAILED_PRECONDITION unless `lease_token` is the running build's current
+// claim; locks the build row for the rest of `tx`.
+absl::Status LockLeasedBuild(pqxx::work& tx, int64_t build_id,
+                             int64_t lease_token) {
+  pqxx::result rows = tx.exec_params(
+      "SELECT 1 FROM builds WHERE build_id = $1 AND lease_token = $2"
+      " AND state = 'running' FOR UPDATE",
+      build_id, lease_token);
+  if (rows.empty()) return LeaseNotCurrent(build_id, lease_token);
+  return absl::OkStatus();
+}
+
+// A claim racing another for a build of the same (repository, SHA) loses
+// on builds_one_running_per_sha; the retry sees the winner's row.
+constexpr int kClaimAttempts = 3;
 
 }  // namespace
 
@@ -245,32 +294,71 @@ absl::StatusOr<BuildRecord> PostgresBuildStore::Enqueue(const NewBuild& b) {
 
 absl::StatusOr<std::optional<BuildRecord>> PostgresBuildStore::Claim(
     const std::string& worker, absl::Duration lease) {
-  std::optional<BuildRecord> claimed;
+  absl::Status status;
+  for (int attempt = 0; attempt < kClaimAttempts; ++attempt) {
+    std::optional<BuildRecord> claimed;
+    status = pool_.Run([&](pqxx::connection& c) -> absl::Status {
+      pqxx::work tx(c);
+      // No global lock: SKIP LOCKED keeps claimers off each other's rows,
+      // and the unique index refuses a second running build of a SHA.
+      pqxx::result rows = tx.exec_params(
+          "WITH candidate AS ("
+          "  SELECT b.build_id FROM builds b"
+          "  WHERE b.state = 'queued' AND NOT b.cancel_requested"
+          "    AND NOT EXISTS (SELECT 1 FROM builds r"
+          "      WHERE r.state = 'running' AND r.repository = b.repository"
+          "      AND r.git_sha = b.git_sha)"
+          "  ORDER BY b.build_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+          " UPDATE builds SET state = 'running', phase = 'fetching',"
+          "  lease_owner = $1,"
+          "  lease_expires_at = now() + make_interval(secs => $2),"
+          "  lease_token = nextval('build_lease_tokens'),"
+          "  attempts = attempts + 1, started_at = COALESCE(started_at, now())"
+          " FROM candidate WHERE builds.build_id = candidate.build_id"
+          " RETURNING builds.build_id",
+          worker, absl::ToDoubleSeconds(lease));
+      if (rows.empty()) return absl::OkStatus();
+      SHAPIN_ASSIGN_OR_RETURN(BuildRecord record,
+                              SelectBuild(tx, rows[0][0].as<int64_t>()));
+      tx.commit();
+      claimed = std::move(record);
+      return absl::OkStatus();
+    });
+    if (status.ok()) return claimed;
+    if (!absl::IsAlreadyExists(status)) break;
+  }
+  return status;
+}
+
+absl::Status PostgresBuildStore::ConfirmLease(int64_t build_id,
+                                              int64_t lease_token,
+                                              absl::Duration lease) {
+  bool current = false;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    tx.exec_params("SELECT pg_advisory_xact_lock($1)", kClaimLockKey);
     pqxx::result rows = tx.exec_params(
-        "WITH candidate AS ("
-        "  SELECT b.build_id FROM builds b"
-        "  WHERE b.state = 'queued' AND NOT b.cancel_requested"
-        "    AND NOT EXISTS (SELECT 1 FROM builds r WHERE r.state = 'running'"
-        "      AND r.repository = b.repository AND r.git_sha = b.git_sha)"
-        "  ORDER BY b.build_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-        " UPDATE builds SET state = 'running', phase = 'fetching',"
-        "  lease_owner = $1,"
-        "  lease_expires_at = now() + make_interval(secs => $2),"
-        "  attempts = attempts + 1, started_at = COALESCE(started_at, now())"
-        " FROM candidate WHERE builds.build_id = candidate.build_id"
-        " RETURNING builds.build_id",
-        worker, absl::ToDoubleSeconds(lease));
-    if (rows.empty()) return absl::OkStatus();
-    SHAPIN_ASSIGN_OR_RETURN(BuildRecord record,
-                            SelectBuild(tx, rows[0][0].as<int64_t>()));
+        "UPDATE builds SET lease_expires_at = now() + make_interval(secs => $3)"
+        " WHERE build_id = $1 AND lease_token = $2 AND state = 'running'"
+        " RETURNING build_id",
+        build_id, lease_token, absl::ToDoubleSeconds(lease));
     tx.commit();
-    claimed = std::move(record);
+    current = !rows.empty();
     return absl::OkStatus();
   }));
-  return claimed;
+  if (!current) return LeaseNotCurrent(build_id, lease_token);
+  return absl::OkStatus();
+}
+
+absl::Status PostgresBuildStore::RecordPublication(int64_t build_id,
+                                                   int64_t lease_token,
+                                                   const ImageRecord& image) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    SHAPIN_RETURN_IF_ERROR(LockLeasedBuild(tx, build_id, lease_token));
+    SHAPIN_RETURN_IF_ERROR(UpsertImage(tx, build_id, image));
+    tx.commit();
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<bool> PostgresBuildStore::Heartbeat(int64_t build_id,
@@ -340,7 +428,7 @@ absl::Status PostgresBuildStore::Finish(const std::string& worker,
         " pre_push_digest = $8, post_push_digest = $9,"
         " digest_verification = $10, build_duration_seconds = $11,"
         " push_duration_seconds = $12, log_tail = $13, finished_at = now(),"
-        " lease_owner = NULL, lease_expires_at = NULL,"
+        " lease_owner = NULL, lease_expires_at = NULL, lease_token = NULL,"
         " signature_status = $14, provenance_ref = $15, sbom_ref = $16"
         " WHERE build_id = $1 AND lease_owner = $2 AND state = 'running'"
         " RETURNING git_sha",
@@ -358,34 +446,7 @@ absl::Status PostgresBuildStore::Finish(const std::string& worker,
           absl::StrCat("build ", r.build_id, ": worker ", worker,
                        " no longer holds its lease; result not recorded"));
     }
-    if (r.image) {
-      const ImageRecord& i = *r.image;
-      pqxx::result inserted = tx.exec_params(
-          "INSERT INTO images (repository, repository_type, git_sha, digest,"
-          " size_bytes, platform, branch, build_id, commit_time,"
-          " signature_status, provenance_ref, sbom_ref)"
-          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9), $10,"
-          " $11, $12)"
-          " ON CONFLICT (repository, git_sha) DO NOTHING RETURNING image_id",
-          i.repository, std::string(RepositoryTypeName(i.repository_type)),
-          i.git_sha.str(), i.digest.str(), i.size_bytes, i.platform, i.branch,
-          r.build_id,
-          i.commit_time ? std::optional(absl::ToUnixSeconds(*i.commit_time))
-                        : std::nullopt,
-          OptionalText(i.signature_status), OptionalText(i.provenance_ref),
-          OptionalText(i.sbom_ref));
-      if (inserted.empty()) {
-        pqxx::row existing = tx.exec_params1(
-            "SELECT digest FROM images WHERE repository = $1 AND git_sha = $2",
-            i.repository, i.git_sha.str());
-        if (existing[0].as<std::string>() != i.digest.str()) {
-          return absl::AlreadyExistsError(
-              absl::StrCat("image ", i.repository, ":", i.git_sha.str(),
-                           " is recorded with ", existing[0].as<std::string>(),
-                           ", not ", i.digest.str()));
-        }
-      }
-    }
+    if (r.image) SHAPIN_RETURN_IF_ERROR(UpsertImage(tx, r.build_id, *r.image));
     tx.commit();
     return absl::OkStatus();
   });
@@ -407,7 +468,7 @@ absl::StatusOr<int> PostgresBuildStore::ReapExpired(int max_attempts) {
         "    attempts FROM expired)"
         " UPDATE builds b SET state = d.next,"
         "  phase = CASE WHEN d.next = 'queued' THEN 'queued' ELSE 'done' END,"
-        "  lease_owner = NULL, lease_expires_at = NULL,"
+        "  lease_owner = NULL, lease_expires_at = NULL, lease_token = NULL,"
         "  finished_at = CASE WHEN d.next = 'queued' THEN NULL ELSE now() END,"
         "  error_code = CASE WHEN d.next = 'failed' THEN 'BUILD_FAILURE'"
         "    ELSE b.error_code END,"
@@ -483,25 +544,6 @@ absl::Status PostgresBuildStore::RecordEvent(const BuildEventRecord& e) {
         OptionalText(e.repository), e.message);
     tx.commit();
     return absl::OkStatus();
-  });
-}
-
-absl::Status PostgresBuildStore::WithPublishLock(
-    const std::string& repository, const GitSha& sha,
-    absl::FunctionRef<absl::Status()> fn) {
-  const std::string key = absl::StrCat(repository, "@", sha.str());
-  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    {
-      pqxx::nontransaction tx(c);
-      tx.exec_params(
-          absl::StrCat("SELECT pg_advisory_lock(", kPublishLockKey, ")"), key);
-    }
-    absl::Status result = fn();
-    // A lost connection releases the lock with the session.
-    pqxx::nontransaction tx(c);
-    tx.exec_params(
-        absl::StrCat("SELECT pg_advisory_unlock(", kPublishLockKey, ")"), key);
-    return result;
   });
 }
 

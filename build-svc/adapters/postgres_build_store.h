@@ -28,6 +28,10 @@ class PostgresBuildStore : public BuildStore {
   absl::StatusOr<BuildRecord> Enqueue(const NewBuild& build) override;
   absl::StatusOr<std::optional<BuildRecord>> Claim(
       const std::string& worker, absl::Duration lease) override;
+  absl::Status ConfirmLease(int64_t build_id, int64_t lease_token,
+                            absl::Duration lease) override;
+  absl::Status RecordPublication(int64_t build_id, int64_t lease_token,
+                                 const ImageRecord& image) override;
   absl::StatusOr<bool> Heartbeat(int64_t build_id, const std::string& worker,
                                  absl::Duration lease) override;
   absl::Status SetPhase(int64_t build_id, const std::string& worker,
@@ -42,8 +46,6 @@ class PostgresBuildStore : public BuildStore {
   absl::StatusOr<BuildRecord> RequestCancel(
       int64_t build_id, const std::string& requested_by) override;
   absl::Status RecordEvent(const BuildEventRecord& event) override;
-  absl::Status WithPublishLock(const std::string& repository, const GitSha& sha,
-                               absl::FunctionRef<absl::Status()> fn) override;
 
  private:
   PostgresPool& pool_;

@@ -1,5 +1,8 @@
 #include "build-svc/adapters/postgres_build_store.h"
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "common/schema_migrations.h"
 #include "gmock/gmock.h"
@@ -132,6 +135,131 @@ TEST_F(PostgresBuildStoreTest, GetImageByRepositoryType) {
   EXPECT_EQ(staging->repository, "ghcr.io/mconstant/pay2slay-api-staging");
   auto canonical = store_->GetImage(sha, RepositoryType::kCanonical);
   EXPECT_EQ(canonical.status().code(), absl::StatusCode::kNotFound);
+}
+
+NewBuild Build(int n) {
+  NewBuild b(*GitSha::Parse(Sha(n)));
+  b.branch = "main";
+  b.source_url = "file:///src";
+  b.dockerfile = "Dockerfile";
+  b.context = ".";
+  b.repository = "ghcr.io/mconstant/pay2slay-api";
+  b.repository_type = RepositoryType::kCanonical;
+  return b;
+}
+
+ImageRecord Image(int n, char digest_hex) {
+  ImageRecord i(*GitSha::Parse(Sha(n)),
+                *Digest::Parse("sha256:" + std::string(64, digest_hex)));
+  i.repository = "ghcr.io/mconstant/pay2slay-api";
+  i.platform = "linux/amd64";
+  i.branch = "main";
+  return i;
+}
+
+TEST_F(PostgresBuildStoreTest, EveryClaimHasItsOwnFencingToken) {
+  ASSERT_TRUE(store_->Enqueue(Build(1)).ok());
+  auto first = store_->Claim("w1", absl::Seconds(30));
+  ASSERT_TRUE(first.ok() && first->has_value()) << first.status();
+  const BuildRecord& b = **first;
+  EXPECT_GT(b.lease_token, 0);
+  EXPECT_TRUE(
+      store_->ConfirmLease(b.build_id, b.lease_token, absl::Seconds(30)).ok());
+
+  // The lease runs out and another worker claims the build again: the first
+  // claim's token no longer confirms nor records anything.
+  Exec("UPDATE builds SET lease_expires_at = now() - interval '1 second'");
+  ASSERT_EQ(*store_->ReapExpired(3), 1);
+  auto second = store_->Claim("w2", absl::Seconds(30));
+  ASSERT_TRUE(second.ok() && second->has_value()) << second.status();
+  EXPECT_NE((*second)->lease_token, b.lease_token);
+  absl::Status stale =
+      store_->ConfirmLease(b.build_id, b.lease_token, absl::Seconds(30));
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition) << stale;
+  absl::Status record =
+      store_->RecordPublication(b.build_id, b.lease_token, Image(1, 'a'));
+  EXPECT_EQ(record.code(), absl::StatusCode::kFailedPrecondition) << record;
+  EXPECT_FALSE(store_->RecordedDigest(b.repository, b.git_sha)->has_value());
+  EXPECT_TRUE(
+      store_
+          ->ConfirmLease(b.build_id, (*second)->lease_token, absl::Seconds(30))
+          .ok());
+}
+
+TEST_F(PostgresBuildStoreTest, OneRunningBuildPerShaAcrossConcurrentClaims) {
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store_->Enqueue(Build(1)).ok());
+  ASSERT_TRUE(store_->Enqueue(Build(2)).ok());
+  std::vector<std::thread> claimers;
+  std::atomic<int> claimed{0}, errors{0};
+  for (int i = 0; i < 6; ++i) {
+    claimers.emplace_back([&, i] {
+      auto c = store_->Claim(absl::StrCat("w", i), absl::Seconds(30));
+      if (!c.ok()) ++errors;
+      if (c.ok() && c->has_value()) ++claimed;
+    });
+  }
+  for (std::thread& t : claimers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(claimed.load(), 2) << "one build of each SHA";
+  // The invariant is the database's, not only the claim's.
+  absl::Status second_running = pool_->Run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec(
+        absl::StrCat("UPDATE builds SET state = 'running' WHERE git_sha = '",
+                     Sha(1), "' AND state = 'queued'"));
+    tx.commit();
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(second_running.code(), absl::StatusCode::kAlreadyExists)
+      << second_running;
+}
+
+TEST_F(PostgresBuildStoreTest, TheLeaseOutlivesADatabaseRestart) {
+  ASSERT_TRUE(store_->Enqueue(Build(1)).ok());
+  auto claimed = store_->Claim("w1", absl::Seconds(30));
+  ASSERT_TRUE(claimed.ok() && claimed->has_value()) << claimed.status();
+  // The test server commits asynchronously: flush before the crash.
+  Exec("CHECKPOINT");
+  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(server_->Restart().ok());
+  const BuildRecord& b = **claimed;
+  EXPECT_TRUE(
+      store_->ConfirmLease(b.build_id, b.lease_token, absl::Seconds(30)).ok());
+  auto other = store_->Claim("w2", absl::Seconds(30));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(other->has_value());
+}
+
+TEST_F(PostgresBuildStoreTest, RecordedPublicationKeepsItsDigest) {
+  ASSERT_TRUE(store_->Enqueue(Build(1)).ok());
+  auto claimed = store_->Claim("w1", absl::Seconds(30));
+  ASSERT_TRUE(claimed.ok() && claimed->has_value()) << claimed.status();
+  const BuildRecord& b = **claimed;
+  ImageRecord image = Image(1, 'a');
+  image.signature_status = "pending";
+  ASSERT_TRUE(store_->RecordPublication(b.build_id, b.lease_token, image).ok());
+  EXPECT_EQ(*store_->RecordedDigest(b.repository, b.git_sha), image.digest);
+  absl::Status other =
+      store_->RecordPublication(b.build_id, b.lease_token, Image(1, 'b'));
+  EXPECT_EQ(other.code(), absl::StatusCode::kAlreadyExists) << other;
+
+  // Finish fills in what signing found; the digest stays.
+  BuildResult result;
+  result.build_id = b.build_id;
+  result.state = BuildState::kSucceeded;
+  result.outcome = BuildOutcome::kPublished;
+  result.digest = image.digest;
+  result.signature_status = "signed";
+  result.image = image;
+  result.image->signature_status = "signed";
+  result.image->provenance_ref = "ghcr.io/mconstant/pay2slay-api@sha256:p";
+  ASSERT_TRUE(store_->Finish("w1", result).ok());
+  auto recorded = store_->GetImage(b.git_sha, RepositoryType::kCanonical);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(recorded->digest, image.digest);
+  EXPECT_EQ(recorded->signature_status, "signed");
+  EXPECT_EQ(recorded->provenance_ref,
+            "ghcr.io/mconstant/pay2slay-api@sha256:p");
 }
 
 TEST_F(PostgresBuildStoreTest, DatabaseDownIsUnavailable) {

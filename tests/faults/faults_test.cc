@@ -1,9 +1,12 @@
 // Reliability under real faults: the real build-svc and deploy-svc binaries
 // against a real PostgreSQL, docker-registry, buildah and podman, broken on
 // purpose — SIGKILL mid-build and mid-deploy, the registry stopped before a
-// push, PostgreSQL restarted under load, concurrent builds and deploys across
-// two processes, a tag overwritten out of band. Each test checks the
-// database rows, the registry's tags and the processes left afterwards.
+// push, PostgreSQL restarted under load and in the middle of a publication,
+// concurrent builds and deploys across two processes, a tag overwritten out
+// of band. A gate in front of the registry (registry_gate.h) holds a
+// publication at an exact request while a fault is injected. Each test
+// checks the database rows, the registry's tags and the processes left
+// afterwards.
 #include <signal.h>
 
 #include <algorithm>
@@ -31,6 +34,7 @@
 #include "shapin/v1/build.grpc.pb.h"
 #include "shapin/v1/deploy.grpc.pb.h"
 #include "tests/faults/fault_stack.h"
+#include "tests/faults/registry_gate.h"
 #include "tests/faults/service_process.h"
 
 namespace shapin::faults {
@@ -120,6 +124,7 @@ class FaultsTest : public ::testing::Test {
       }
     }
     services_.clear();
+    gate_.reset();
     // Processes a failed recovery would leave behind are still ours.
     for (pid_t pid : ProcessesUsing(space_.dir)) kill(pid, SIGKILL);
     // One name per call: podman stops at the first missing one.
@@ -250,6 +255,36 @@ class FaultsTest : public ::testing::Test {
     }
   }
 
+  // From now on the space's repositories are reached through a gate in
+  // front of the registry (the test's own reads too).
+  RegistryGate& UseGate() {
+    absl::StatusOr<std::unique_ptr<RegistryGate>> gate =
+        RegistryGate::Start(stack_->registry().port());
+    if (!gate.ok()) {
+      ADD_FAILURE() << gate.status();
+      std::abort();
+    }
+    gate_ = std::move(gate).value();
+    space_.canonical_repository =
+        absl::StrCat(gate_->host(), "/", space_.name, "/app");
+    space_.staging_repository =
+        absl::StrCat(gate_->host(), "/", space_.name, "/app-staging");
+    return *gate_;
+  }
+
+  // Waits until no build of the space is queued or running.
+  bool BuildsSettle(absl::Duration timeout) {
+    return WaitFor(
+        [&] {
+          absl::StatusOr<Rows> r =
+              Query(space_.database_url,
+                    "SELECT count(*) FROM builds WHERE state IN ('queued', "
+                    "'running')");
+          return r.ok() && !r->empty() && (*r)[0][0] == "0";
+        },
+        timeout);
+  }
+
   std::string NewContainerName() {
     static int counter = 0;  // unique across the tests of one process
     std::string name = absl::StrCat("shapin-faults-", getpid(), "-", ++counter);
@@ -263,6 +298,7 @@ class FaultsTest : public ::testing::Test {
   std::map<std::string, std::unique_ptr<ServiceProcess>> services_;
   std::vector<std::string> containers_;
   std::string metrics_address_;
+  std::unique_ptr<RegistryGate> gate_;
 };
 
 FaultStack* FaultsTest::stack_ = nullptr;
@@ -839,6 +875,48 @@ TEST_F(FaultsTest, OutOfBandPushOverAShaTagIsCaughtAtTheNextDeploy) {
   ASSERT_TRUE(ps.ok()) << ps.status();
   EXPECT_THAT(ps->stdout_data, ::testing::Not(HasSubstr(container)))
       << "something was applied";
+}
+
+// PostgreSQL restarts while a build is between its push and its tags, and
+// a second build of the same SHA waits: every database session is gone, the
+// publication goes on and ends recorded, the tags are written once, and the
+// second build reuses the image.
+TEST_F(FaultsTest, PostgresRestartDuringAPublishStillPublishesOnce) {
+  RegistryGate& gate = UseGate();
+  ServiceProcess& svc = StartBuildSvc("build-svc", {.workers = 2});
+  const std::string sha = stack_->Commit("main", 2);
+  gate.Hold(RegistryGate::TagWrite(sha));
+  v1::Build first, second;
+  ASSERT_TRUE(Submit(svc, sha, "main", /*wait=*/false, &first).ok());
+  ASSERT_TRUE(gate.WaitUntilHeld(absl::Seconds(120)))
+      << "the build never reached its tags";
+  ASSERT_TRUE(Submit(svc, sha, "main", /*wait=*/false, &second).ok());
+  // The test server commits asynchronously and stops with -m immediate:
+  // flush the second submission first.
+  Sql("CHECKPOINT");
+  ASSERT_TRUE(stack_->postgres().Stop().ok());
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_TRUE(stack_->postgres().Restart().ok());
+  gate.Open(/*forward_held=*/true);
+
+  ASSERT_TRUE(BuildsSettle(absl::Seconds(90)));
+  Rows builds =
+      Sql("SELECT build_id, state, outcome, digest, error_message FROM builds"
+          " ORDER BY build_id");
+  ASSERT_EQ(builds.size(), 2u);
+  EXPECT_EQ(builds[0][0], first.build_id());
+  EXPECT_EQ(builds[0][1], "succeeded") << builds[0][4];
+  EXPECT_EQ(builds[0][2], "published");
+  EXPECT_EQ(builds[1][1], "succeeded") << builds[1][4];
+  EXPECT_EQ(builds[1][2], "reused");
+  const std::string digest = builds[0][3];
+  EXPECT_EQ(builds[1][3], digest);
+  EXPECT_EQ(gate.Count(RegistryGate::TagWrite(sha)), 1);
+  EXPECT_EQ(gate.Count(RegistryGate::TagWrite(sha.substr(0, 12))), 1);
+  EXPECT_EQ(Sql("SELECT digest, build_id FROM images"),
+            (Rows{{digest, first.build_id()}}));
+  EXPECT_EQ(TagDigest(space_.canonical_repository, sha), digest);
+  EXPECT_EQ(TagDigest(space_.canonical_repository, sha.substr(0, 12)), digest);
 }
 
 }  // namespace
