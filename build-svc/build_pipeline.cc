@@ -47,6 +47,11 @@ struct BuildPipeline::Attempt {
   std::string checkout_dir{};
   // A fencing check found the build claimed by someone else (or released).
   bool lease_lost = false;
+  // What build-svc recorded for (repository, SHA) when the attempt began.
+  std::optional<ImageRecord> recorded{};
+  std::optional<Digest> RecordedDigest() const {
+    return recorded ? std::optional(recorded->digest) : std::nullopt;
+  }
 
   absl::Duration Remaining() const {
     return std::max(deadline - absl::Now(), absl::Seconds(1));
@@ -151,10 +156,18 @@ absl::Status BuildPipeline::Execute(Attempt& a) {
     absl::StatusOr<std::optional<Digest>> tag =
         publisher_.ResolveTag(b.repository, b.git_sha.str());
     SHAPIN_RETURN_IF_ERROR(AsPushFailure(tag.status(), "registry"));
-    SHAPIN_ASSIGN_OR_RETURN(std::optional<Digest> recorded,
-                            store_.RecordedDigest(b.repository, b.git_sha));
-    SHAPIN_ASSIGN_OR_RETURN(BeforeBuild before,
-                            DecideBeforeBuild(*tag, recorded, b.rebuild));
+    SHAPIN_ASSIGN_OR_RETURN(a.recorded,
+                            store_.RecordedImage(b.repository, b.git_sha));
+    SHAPIN_ASSIGN_OR_RETURN(
+        BeforeBuild before,
+        DecideBeforeBuild(*tag, a.RecordedDigest(), b.rebuild));
+    if (before.verifies_unrecorded_tag) {
+      a.log.Add(absl::StrCat(
+          "[shapin] ", b.repository, ":", b.git_sha.str(), " exists as ",
+          (*tag)->str(),
+          " but build-svc recorded no image for it: not trusted, building "
+          "the commit to compare"));
+    }
     if (before.action == BeforeBuild::kReuse) {
       a.log.Add(absl::StrCat("[shapin] ", b.git_sha.str(), " already in ",
                              b.repository, " as ", before.reuse_digest->str(),
@@ -307,10 +320,14 @@ absl::Status BuildPipeline::PublishOrCompare(Attempt& a,
   absl::StatusOr<std::optional<Digest>> tag =
       publisher_.ResolveTag(b.repository, b.git_sha.str());
   SHAPIN_RETURN_IF_ERROR(AsPushFailure(tag.status(), "registry"));
-  SHAPIN_ASSIGN_OR_RETURN(AfterBuild after,
-                          DecideAfterBuild(*tag, built.manifest_digest));
+  SHAPIN_ASSIGN_OR_RETURN(
+      AfterBuild after,
+      DecideAfterBuild(*tag, a.RecordedDigest(), built.manifest_digest));
   if (after.action == AfterBuild::kReproduced) {
-    a.log.Add("[shapin] rebuilt digest equals the published one: reproduced");
+    a.log.Add(a.recorded ? "[shapin] rebuilt digest equals the published one: "
+                           "reproduced"
+                         : "[shapin] the unrecorded tag holds exactly what "
+                           "this commit builds to: reproduced, recorded");
     SHAPIN_RETURN_IF_ERROR(EnsureTags(a, built.manifest_digest));
     r.outcome = BuildOutcome::kReproduced;
     r.digest = built.manifest_digest;

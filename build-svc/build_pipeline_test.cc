@@ -320,7 +320,7 @@ TEST_F(BuildPipelineTest, MainCommitPublishesBothTagsInCanonicalOnly) {
   EXPECT_EQ(b.digest_verification, "ok");
   EXPECT_EQ(TagDigest(canonical_, sha), b.digest);
   EXPECT_EQ(TagDigest(canonical_, sha.substr(0, 12)), b.digest);
-  EXPECT_EQ(*store_->RecordedDigest(canonical_, b.git_sha), b.digest);
+  EXPECT_EQ((*store_->RecordedImage(canonical_, b.git_sha))->digest, b.digest);
   EXPECT_EQ(TagDigest(staging_, sha), std::nullopt);
   auto image = store_->GetImage(b.git_sha, RepositoryType::kCanonical);
   ASSERT_TRUE(image.ok()) << image.status();
@@ -403,7 +403,7 @@ TEST_F(BuildPipelineTest, TamperedTagIsDetectedEscalatedAndLeftAlone) {
   Submit(other, "main");
   RunQueue();
   const Digest recorded =
-      **store_->RecordedDigest(canonical_, *GitSha::Parse(sha));
+      (*store_->RecordedImage(canonical_, *GitSha::Parse(sha)))->digest;
   const Digest foreign = *TagDigest(canonical_, other);
   ASSERT_NE(recorded, foreign);
   // Out of band: someone points the SHA tag at another image.
@@ -429,6 +429,36 @@ TEST_F(BuildPipelineTest, TamperedTagIsDetectedEscalatedAndLeftAlone) {
   EXPECT_EQ(CountEvents("digest_mismatch"), 2);
   EXPECT_THAT(Metrics(),
               HasSubstr("shapin_digest_mismatch_total{phase=\"build\"} 2"));
+}
+
+TEST_F(BuildPipelineTest, AnUnrecordedTagIsVerifiedByRebuildingNotReused) {
+  const std::string sha = Commit("main", 2);
+  const int64_t first = Submit(sha, "main");
+  RunQueue();
+  ASSERT_EQ(Get(first).state, BuildState::kSucceeded);
+  const Digest published = *Get(first).digest;
+  // The tag stays, the record goes (as if another tool had pushed it).
+  ASSERT_TRUE(pool_
+                  ->Run([&](pqxx::connection& c) {
+                    pqxx::work tx(c);
+                    tx.exec("DELETE FROM images");
+                    tx.commit();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+
+  const int64_t again = Submit(sha, "main");
+  RunQueue();
+  BuildRecord b = Get(again);
+  ASSERT_EQ(b.state, BuildState::kSucceeded) << b.error_message;
+  EXPECT_EQ(b.outcome, BuildOutcome::kReproduced);
+  EXPECT_EQ(b.digest, published);
+  EXPECT_EQ(counting_.runs.load(), 2) << "the unrecorded tag was trusted";
+  EXPECT_THAT(b.log_tail, HasSubstr("not trusted"));
+  auto image = store_->RecordedImage(canonical_, b.git_sha);
+  ASSERT_TRUE(image.ok() && image->has_value()) << image.status();
+  EXPECT_EQ((*image)->digest, published);
+  EXPECT_EQ((*image)->origin, kImageBuilt);
 }
 
 TEST_F(BuildPipelineTest, NonexistentCommitFailsWithGitsReason) {

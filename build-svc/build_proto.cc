@@ -47,6 +47,11 @@ v1::RepositoryType ToProto(RepositoryType type) {
                                             : v1::REPOSITORY_TYPE_STAGING;
 }
 
+RepositoryType FromProto(v1::RepositoryType type) {
+  return type == v1::REPOSITORY_TYPE_STAGING ? RepositoryType::kStaging
+                                             : RepositoryType::kCanonical;
+}
+
 v1::Build ToProto(const BuildRecord& b) {
   v1::Build out;
   out.set_build_id(absl::StrCat(b.build_id));
@@ -110,6 +115,7 @@ v1::Image ToProto(const ImageRecord& i) {
   out.set_signature_status(i.signature_status);
   out.set_provenance_ref(i.provenance_ref);
   out.set_sbom_ref(i.sbom_ref);
+  out.set_origin(i.origin);
   return out;
 }
 

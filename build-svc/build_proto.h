@@ -1,4 +1,4 @@
-// Conversion of build-svc domain records to shapin.v1 messages.
+// Conversion between build-svc domain records and shapin.v1 messages.
 #ifndef SHAPIN_BUILD_SVC_BUILD_PROTO_H_
 #define SHAPIN_BUILD_SVC_BUILD_PROTO_H_
 
@@ -10,6 +10,8 @@ namespace shapin::build {
 shapin::v1::Build ToProto(const BuildRecord& build);
 shapin::v1::Image ToProto(const ImageRecord& image);
 shapin::v1::RepositoryType ToProto(RepositoryType type);
+// UNSPECIFIED means canonical (GetImage, AdoptImage).
+RepositoryType FromProto(shapin::v1::RepositoryType type);
 
 }  // namespace shapin::build
 

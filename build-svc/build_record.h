@@ -69,6 +69,9 @@ struct BuildRecord {
   int64_t lease_token = 0;
 };
 
+inline constexpr absl::string_view kImageBuilt = "built";
+inline constexpr absl::string_view kImageAdopted = "adopted";
+
 struct ImageRecord {
   ImageRecord(GitSha sha, Digest d)
       : git_sha(std::move(sha)), digest(std::move(d)) {}
@@ -86,6 +89,9 @@ struct ImageRecord {
   std::string signature_status;
   std::string provenance_ref;
   std::string sbom_ref;
+  // kImageBuilt (build-svc built and published it) or kImageAdopted (an
+  // operator vouched for a tag build-svc did not publish).
+  std::string origin = std::string(kImageBuilt);
 };
 
 }  // namespace shapin::build

@@ -193,11 +193,45 @@ grpc::Status BuildServiceImpl::GetImage(grpc::ServerContext* context,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<GitSha> sha = ParseShaField("git_sha", request->git_sha());
   if (!sha.ok()) return ToGrpcStatus(sha.status());
-  const RepositoryType type =
-      request->repository_type() == v1::REPOSITORY_TYPE_STAGING
-          ? RepositoryType::kStaging
-          : RepositoryType::kCanonical;
-  absl::StatusOr<ImageRecord> image = store_.GetImage(*sha, type);
+  absl::StatusOr<ImageRecord> image =
+      store_.GetImage(*sha, FromProto(request->repository_type()));
+  if (!image.ok()) return ToGrpcStatus(image.status());
+  *response = ToProto(*image);
+  return grpc::Status::OK;
+}
+
+grpc::Status BuildServiceImpl::AdoptImage(grpc::ServerContext* context,
+                                          const v1::AdoptImageRequest* request,
+                                          v1::Image* response) {
+  absl::StatusOr<auth::Identity> caller = auth::AuthorizedCaller(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<GitSha> sha = ParseShaField("git_sha", request->git_sha());
+  if (!sha.ok()) return ToGrpcStatus(sha.status());
+  if (request->digest().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        "digest: is required (the sha256:… the tag was inspected at)"));
+  }
+  absl::StatusOr<Digest> digest = Digest::Parse(request->digest());
+  if (!digest.ok()) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("digest: ", digest.status().message())));
+  }
+  if (absl::Status s =
+          CheckTextField("reason", request->reason(), kMaxReasonBytes);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (request->reason().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        "reason: is required (why the image is trusted, for the audit "
+        "trail)"));
+  }
+  absl::StatusOr<ImageRecord> image =
+      adoption_.Adopt({.sha = *sha,
+                       .type = FromProto(request->repository_type()),
+                       .digest = *digest,
+                       .reason = request->reason(),
+                       .by = caller->name});
   if (!image.ok()) return ToGrpcStatus(image.status());
   *response = ToProto(*image);
   return grpc::Status::OK;

@@ -12,19 +12,21 @@
 #include "absl/time/time.h"
 #include "build-svc/build_store.h"
 #include "build-svc/build_submission.h"
+#include "build-svc/image_adoption.h"
 #include "shapin/v1/build.grpc.pb.h"
 
 namespace shapin::build {
 
 class BuildServiceImpl final : public shapin::v1::BuildService::Service {
  public:
-  // `store` must outlive the service. `on_enqueued` is called after a build
-  // is queued (to wake a local worker); may be empty.
+  // `store` and `adoption` must outlive the service. `on_enqueued` is
+  // called after a build is queued (to wake a local worker); may be empty.
   BuildServiceImpl(BuildStore& store, SubmissionPolicy policy,
-                   std::function<void()> on_enqueued,
+                   ImageAdoption& adoption, std::function<void()> on_enqueued,
                    absl::Duration poll_interval = absl::Milliseconds(250))
       : store_(store),
         policy_(std::move(policy)),
+        adoption_(adoption),
         on_enqueued_(std::move(on_enqueued)),
         poll_interval_(poll_interval) {}
 
@@ -46,6 +48,9 @@ class BuildServiceImpl final : public shapin::v1::BuildService::Service {
   grpc::Status GetImage(grpc::ServerContext* context,
                         const v1::GetImageRequest* request,
                         v1::Image* response) override;
+  grpc::Status AdoptImage(grpc::ServerContext* context,
+                          const v1::AdoptImageRequest* request,
+                          v1::Image* response) override;
 
  private:
   // Polls until the build is terminal or the call ends.
@@ -54,6 +59,7 @@ class BuildServiceImpl final : public shapin::v1::BuildService::Service {
 
   BuildStore& store_;
   const SubmissionPolicy policy_;
+  ImageAdoption& adoption_;
   const std::function<void()> on_enqueued_;
   const absl::Duration poll_interval_;
 };

@@ -91,8 +91,8 @@ class BuildStore {
   // The image published for `sha` in the repository of that type.
   virtual absl::StatusOr<ImageRecord> GetImage(const GitSha& sha,
                                                RepositoryType type) = 0;
-  // The digest recorded for `sha` in `repository`, if any.
-  virtual absl::StatusOr<std::optional<Digest>> RecordedDigest(
+  // The image recorded for `sha` in `repository`, if any.
+  virtual absl::StatusOr<std::optional<ImageRecord>> RecordedImage(
       const std::string& repository, const GitSha& sha) = 0;
   // Log lines with seq > after_seq, in order, at most `limit`.
   virtual absl::StatusOr<std::vector<LogLine>> LogsSince(int64_t build_id,
@@ -157,6 +157,16 @@ class BuildStore {
       int64_t build_id, const std::string& requested_by) = 0;
 
   virtual absl::Status RecordEvent(const BuildEventRecord& event) = 0;
+
+  // Records `image` (repository, SHA, digest, platform) as adopted: an
+  // operator vouches for a tag build-svc did not publish. In one
+  // transaction with an `image_adopted` event (warning) naming who and why.
+  // FAILED_PRECONDITION while a build of that SHA runs; ALREADY_EXISTS when
+  // an image is recorded for it meanwhile. The caller checks the registry
+  // first (CheckAdoption).
+  virtual absl::Status AdoptImage(const ImageRecord& image,
+                                  const std::string& adopted_by,
+                                  const std::string& reason) = 0;
 };
 
 }  // namespace shapin::build

@@ -60,6 +60,12 @@ absl::StatusOr<std::unique_ptr<ImageSigner>> SignerFromConfig(
       {.builder_id = c.signing_builder_id, .temp_dir = ""}));
 }
 
+TagPolicyConfig Repositories(const Config& c) {
+  return {.protected_branches = c.build.protected_branches,
+          .canonical_repository = c.registry.canonical_repository,
+          .staging_repository = c.registry.staging_repository};
+}
+
 // Each runner and its heartbeat use a connection at a time; two more for
 // the gRPC edge.
 int MinPoolSize(int workers) { return 2 * workers + 2; }
@@ -139,16 +145,13 @@ class BuildWiring : public ServiceWiring {
                 {.worker_id = worker_id,
                  .concurrency = ctx.config.build.workers,
                  .lease = kBuildLease}),
+        adoption_(store_, publisher_, Repositories(ctx.config)),
         service_(
             store_,
-            {.tags = {.protected_branches = ctx.config.build.protected_branches,
-                      .canonical_repository =
-                          ctx.config.registry.canonical_repository,
-                      .staging_repository =
-                          ctx.config.registry.staging_repository},
+            {.tags = Repositories(ctx.config),
              .allowed_source_schemes = ctx.config.build.allowed_source_schemes,
              .default_source_url = ctx.config.build.default_source_url},
-            [this] { worker_.Nudge(); }) {
+            adoption_, [this] { worker_.Nudge(); }) {
     worker_.Start();
   }
 
@@ -162,6 +165,7 @@ class BuildWiring : public ServiceWiring {
   BuildahBuilder builder_;
   BuildPipeline pipeline_;
   BuildWorker worker_;
+  ImageAdoption adoption_;
   BuildServiceImpl service_;
 };
 

@@ -281,6 +281,36 @@ int RunList(CommandContext& ctx) {
   return kExitOk;
 }
 
+int RunAdopt(CommandContext& ctx) {
+  for (const char* flag : {"digest", "reason"}) {
+    if (ctx.inv.Flag(flag, "").empty()) {
+      ctx.err << "shapin: image adopt: --" << flag
+              << " is required (the digest you inspected, and why it is "
+                 "trusted: both are recorded)\n";
+      return kExitUsage;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<v1::BuildService::Stub>> stub = Stub(ctx);
+  if (!stub.ok()) return ctx.Fail("image adopt", stub.status());
+  v1::AdoptImageRequest request;
+  request.set_git_sha(ctx.inv.Positional(0));
+  request.set_repository_type(ctx.inv.Bool("staging")
+                                  ? v1::REPOSITORY_TYPE_STAGING
+                                  : v1::REPOSITORY_TYPE_CANONICAL);
+  request.set_digest(ctx.inv.Flag("digest", ""));
+  request.set_reason(ctx.inv.Flag("reason", ""));
+  std::unique_ptr<grpc::ClientContext> call = ctx.conn.NewContext(ctx.timeout);
+  v1::Image image;
+  grpc::Status s = (*stub)->AdoptImage(call.get(), request, &image);
+  if (!s.ok()) {
+    return ctx.Fail("image adopt", ctx.conn.settings().build_addr, s);
+  }
+  if (ctx.json()) return ctx.PrintJson(image);
+  ctx.out << "adopted " << image.image_ref() << " (origin " << image.origin()
+          << ", not signed by build-svc)\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 std::vector<Command> BuildCommands() {
@@ -339,6 +369,22 @@ std::vector<Command> BuildCommands() {
                 .flags = list_flags,
                 .summary = "list builds, newest first"},
        .run = RunList},
+      {.spec = {.name = "image adopt",
+                .positionals = {"SHA"},
+                .flags = {{.name = "digest",
+                           .value_name = "SHA256",
+                           .help = "the digest you inspected; the SHA tag must "
+                                   "point at it (required)"},
+                          {.name = "reason",
+                           .value_name = "TEXT",
+                           .help = "why the image is trusted (required, "
+                                   "recorded in the image_adopted event)"},
+                          {.name = "staging",
+                           .help = "the staging repository's tag (default "
+                                   "canonical)"}},
+                .summary = "operator: trust a SHA tag build-svc did not "
+                           "publish as the commit's image (audited)"},
+       .run = RunAdopt},
   };
 }
 

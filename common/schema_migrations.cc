@@ -188,17 +188,21 @@ CREATE TABLE api_tokens (
 CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name)
   WHERE revoked_at IS NULL;
 )sql"},
-    // Integrity windows (issue 16): a build's lease is its publish lock.
-    // A fencing token, new at every claim, lets a worker check at the tag
-    // step that the build is still its own (a session advisory lock died
-    // silently with the database session); the unique index makes "one
-    // running build per (repository, SHA)" an invariant, so claiming needs
-    // no global lock.
-    {4, "build lease tokens", R"sql(
+    // Integrity windows (issue 16).
+    {4, "build leases and image origin", R"sql(
+-- A build's lease is its publish lock. A fencing token, new at every claim,
+-- lets a worker check at the tag step that the build is still its own (a
+-- session advisory lock died silently with the database session); the
+-- unique index makes "one running build per (repository, SHA)" an
+-- invariant, so claiming needs no global lock.
 CREATE SEQUENCE build_lease_tokens;
 ALTER TABLE builds ADD COLUMN lease_token BIGINT;
 CREATE UNIQUE INDEX builds_one_running_per_sha ON builds (repository, git_sha)
   WHERE state = 'running';
+-- Who vouches for an image: build-svc built it, or an operator adopted a
+-- tag build-svc did not publish (AdoptImage; event image_adopted).
+ALTER TABLE images ADD COLUMN origin TEXT NOT NULL DEFAULT 'built'
+  CHECK (origin IN ('built', 'adopted'));
 )sql"},
 };
 

@@ -70,6 +70,31 @@ absl::StatusOr<BuildRecord> SelectBuild(Tx& tx, int64_t build_id) {
   return BuildFromRow(rows[0]);
 }
 
+constexpr char kImageColumns[] =
+    "repository, repository_type, git_sha, digest, size_bytes, platform,"
+    " branch, build_id, extract(epoch from built_at),"
+    " extract(epoch from commit_time), signature_status, provenance_ref,"
+    " sbom_ref, origin";
+
+absl::StatusOr<ImageRecord> ImageFromRow(const pqxx::row& row) {
+  SHAPIN_ASSIGN_OR_RETURN(GitSha sha, ShaColumn(row, 2));
+  SHAPIN_ASSIGN_OR_RETURN(Digest digest, DigestColumn(row, 3));
+  ImageRecord image(sha, digest);
+  image.repository = row[0].as<std::string>();
+  SHAPIN_ASSIGN_OR_RETURN(image.repository_type, RepositoryTypeColumn(row, 1));
+  if (!row[4].is_null()) image.size_bytes = row[4].as<int64_t>();
+  image.platform = row[5].as<std::string>();
+  image.branch = row[6].as<std::string>();
+  if (!row[7].is_null()) image.build_id = row[7].as<int64_t>();
+  image.built_at = *OptionalTimeColumn(row, 8);
+  image.commit_time = OptionalTimeColumn(row, 9);
+  image.signature_status = TextColumn(row, 10);
+  image.provenance_ref = TextColumn(row, 11);
+  image.sbom_ref = TextColumn(row, 12);
+  image.origin = row[13].as<std::string>();
+  return image;
+}
+
 std::optional<std::string> OptionalText(const std::optional<Digest>& d) {
   return d ? std::optional(d->str()) : std::nullopt;
 }
@@ -193,30 +218,12 @@ absl::StatusOr<ImageRecord> PostgresBuildStore::GetImage(const GitSha& sha,
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
     pqxx::result rows = tx.exec_params(
-        "SELECT repository, repository_type, git_sha, digest, size_bytes,"
-        " platform, branch, build_id, extract(epoch from built_at),"
-        " extract(epoch from commit_time), signature_status, provenance_ref,"
-        " sbom_ref"
-        " FROM images WHERE git_sha = $1 AND repository_type = $2"
-        " ORDER BY image_id DESC LIMIT 1",
+        absl::StrCat("SELECT ", kImageColumns,
+                     " FROM images WHERE git_sha = $1 AND repository_type = $2"
+                     " ORDER BY image_id DESC LIMIT 1"),
         sha.str(), std::string(RepositoryTypeName(type)));
     if (rows.empty()) return absl::OkStatus();
-    const pqxx::row& row = rows[0];
-    SHAPIN_ASSIGN_OR_RETURN(Digest digest, DigestColumn(row, 3));
-    ImageRecord image(sha, digest);
-    image.repository = row[0].as<std::string>();
-    SHAPIN_ASSIGN_OR_RETURN(image.repository_type,
-                            RepositoryTypeColumn(row, 1));
-    if (!row[4].is_null()) image.size_bytes = row[4].as<int64_t>();
-    image.platform = row[5].as<std::string>();
-    image.branch = row[6].as<std::string>();
-    if (!row[7].is_null()) image.build_id = row[7].as<int64_t>();
-    image.built_at = *OptionalTimeColumn(row, 8);
-    image.commit_time = OptionalTimeColumn(row, 9);
-    image.signature_status = TextColumn(row, 10);
-    image.provenance_ref = TextColumn(row, 11);
-    image.sbom_ref = TextColumn(row, 12);
-    found = std::move(image);
+    SHAPIN_ASSIGN_OR_RETURN(found, ImageFromRow(rows[0]));
     return absl::OkStatus();
   }));
   if (!found) {
@@ -226,19 +233,62 @@ absl::StatusOr<ImageRecord> PostgresBuildStore::GetImage(const GitSha& sha,
   return *std::move(found);
 }
 
-absl::StatusOr<std::optional<Digest>> PostgresBuildStore::RecordedDigest(
+absl::StatusOr<std::optional<ImageRecord>> PostgresBuildStore::RecordedImage(
     const std::string& repository, const GitSha& sha) {
-  std::optional<Digest> digest;
+  std::optional<ImageRecord> found;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
     pqxx::result rows = tx.exec_params(
-        "SELECT digest FROM images WHERE repository = $1 AND git_sha = $2",
+        absl::StrCat("SELECT ", kImageColumns,
+                     " FROM images WHERE repository = $1 AND git_sha = $2"),
         repository, sha.str());
     if (rows.empty()) return absl::OkStatus();
-    SHAPIN_ASSIGN_OR_RETURN(digest, DigestColumn(rows[0], 0));
+    SHAPIN_ASSIGN_OR_RETURN(found, ImageFromRow(rows[0]));
     return absl::OkStatus();
   }));
-  return digest;
+  return found;
+}
+
+absl::Status PostgresBuildStore::AdoptImage(const ImageRecord& image,
+                                            const std::string& adopted_by,
+                                            const std::string& reason) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    pqxx::result running = tx.exec_params(
+        "SELECT build_id FROM builds WHERE state = 'running'"
+        " AND repository = $1 AND git_sha = $2",
+        image.repository, image.git_sha.str());
+    if (!running.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "build ", running[0][0].as<int64_t>(), " of ", image.git_sha.str(),
+          " is running; wait for it or cancel it, then adopt"));
+    }
+    pqxx::result inserted = tx.exec_params(
+        "INSERT INTO images (repository, repository_type, git_sha, digest,"
+        " platform, branch, signature_status, origin)"
+        " VALUES ($1, $2, $3, $4, $5, '', 'unsigned', 'adopted')"
+        " ON CONFLICT (repository, git_sha) DO NOTHING RETURNING image_id",
+        image.repository,
+        std::string(RepositoryTypeName(image.repository_type)),
+        image.git_sha.str(), image.digest.str(), image.platform);
+    if (inserted.empty()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(image.repository, ":", image.git_sha.str(),
+                       " was recorded meanwhile; nothing adopted"));
+    }
+    const std::string message = absl::StrCat(
+        adopted_by, " adopted ", image.repository, ":", image.git_sha.str(),
+        "@", image.digest.str(), ", which build-svc did not publish: ", reason);
+    tx.exec_params(
+        "INSERT INTO events (kind, severity, git_sha, repository, message,"
+        " details) VALUES ('image_adopted', 'warning', $1, $2, $3,"
+        " jsonb_build_object('adopted_by', $4::text, 'reason', $5::text,"
+        " 'digest', $6::text))",
+        image.git_sha.str(), image.repository, message, adopted_by, reason,
+        image.digest.str());
+    tx.commit();
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<std::vector<LogLine>> PostgresBuildStore::LogsSince(

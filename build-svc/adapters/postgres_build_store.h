@@ -18,8 +18,11 @@ class PostgresBuildStore : public BuildStore {
   absl::StatusOr<BuildRecord> GetBuild(int64_t build_id) override;
   absl::StatusOr<ImageRecord> GetImage(const GitSha& sha,
                                        RepositoryType type) override;
-  absl::StatusOr<std::optional<Digest>> RecordedDigest(
+  absl::StatusOr<std::optional<ImageRecord>> RecordedImage(
       const std::string& repository, const GitSha& sha) override;
+  absl::Status AdoptImage(const ImageRecord& image,
+                          const std::string& adopted_by,
+                          const std::string& reason) override;
   absl::StatusOr<std::vector<LogLine>> LogsSince(int64_t build_id,
                                                  int after_seq,
                                                  int limit) override;

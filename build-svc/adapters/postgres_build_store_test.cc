@@ -179,7 +179,7 @@ TEST_F(PostgresBuildStoreTest, EveryClaimHasItsOwnFencingToken) {
   absl::Status record =
       store_->RecordPublication(b.build_id, b.lease_token, Image(1, 'a'));
   EXPECT_EQ(record.code(), absl::StatusCode::kFailedPrecondition) << record;
-  EXPECT_FALSE(store_->RecordedDigest(b.repository, b.git_sha)->has_value());
+  EXPECT_FALSE(store_->RecordedImage(b.repository, b.git_sha)->has_value());
   EXPECT_TRUE(
       store_
           ->ConfirmLease(b.build_id, (*second)->lease_token, absl::Seconds(30))
@@ -238,7 +238,8 @@ TEST_F(PostgresBuildStoreTest, RecordedPublicationKeepsItsDigest) {
   ImageRecord image = Image(1, 'a');
   image.signature_status = "pending";
   ASSERT_TRUE(store_->RecordPublication(b.build_id, b.lease_token, image).ok());
-  EXPECT_EQ(*store_->RecordedDigest(b.repository, b.git_sha), image.digest);
+  EXPECT_EQ((*store_->RecordedImage(b.repository, b.git_sha))->digest,
+            image.digest);
   absl::Status other =
       store_->RecordPublication(b.build_id, b.lease_token, Image(1, 'b'));
   EXPECT_EQ(other.code(), absl::StatusCode::kAlreadyExists) << other;
@@ -260,6 +261,43 @@ TEST_F(PostgresBuildStoreTest, RecordedPublicationKeepsItsDigest) {
   EXPECT_EQ(recorded->signature_status, "signed");
   EXPECT_EQ(recorded->provenance_ref,
             "ghcr.io/mconstant/pay2slay-api@sha256:p");
+}
+
+TEST_F(PostgresBuildStoreTest, AdoptionIsRecordedWithItsEventOrRefused) {
+  ASSERT_TRUE(store_->Enqueue(Build(1)).ok());
+  auto running = store_->Claim("w1", absl::Seconds(30));
+  ASSERT_TRUE(running.ok() && running->has_value()) << running.status();
+  ImageRecord image = Image(1, 'f');
+  image.repository_type = RepositoryType::kCanonical;
+  absl::Status busy = store_->AdoptImage(image, "ops", "checked by hand");
+  EXPECT_EQ(busy.code(), absl::StatusCode::kFailedPrecondition) << busy;
+  Exec("UPDATE builds SET state = 'canceled'");
+
+  ASSERT_TRUE(store_->AdoptImage(image, "ops", "checked by hand").ok());
+  auto recorded = store_->RecordedImage(image.repository, image.git_sha);
+  ASSERT_TRUE(recorded.ok() && recorded->has_value()) << recorded.status();
+  EXPECT_EQ((*recorded)->digest, image.digest);
+  EXPECT_EQ((*recorded)->origin, kImageAdopted);
+  EXPECT_EQ((*recorded)->signature_status, "unsigned");
+  EXPECT_FALSE((*recorded)->build_id.has_value());
+  pqxx::row event;
+  ASSERT_TRUE(pool_
+                  ->Run([&](pqxx::connection& c) {
+                    pqxx::read_transaction tx(c);
+                    event = tx.exec1(
+                        "SELECT severity, message, details->>'adopted_by',"
+                        " details->>'reason' FROM events"
+                        " WHERE kind = 'image_adopted'");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(event[0].as<std::string>(), "warning");
+  EXPECT_THAT(event[1].as<std::string>(), HasSubstr(image.digest.str()));
+  EXPECT_EQ(event[2].as<std::string>(), "ops");
+  EXPECT_EQ(event[3].as<std::string>(), "checked by hand");
+
+  absl::Status again = store_->AdoptImage(image, "ops", "twice");
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
 }
 
 TEST_F(PostgresBuildStoreTest, DatabaseDownIsUnavailable) {

@@ -21,6 +21,7 @@ constexpr Rule kRules[] = {
     {"/shapin.v1.BuildService/WatchBuild", Role::kViewer},
     {"/shapin.v1.BuildService/ListBuilds", Role::kViewer},
     {"/shapin.v1.BuildService/GetImage", Role::kViewer},
+    {"/shapin.v1.BuildService/AdoptImage", Role::kOperator},
     {"/shapin.v1.DeployService/Deploy", Role::kDeployer},
     {"/shapin.v1.DeployService/Rollback", Role::kOperator},
     {"/shapin.v1.DeployService/ReleaseHold", Role::kOperator},

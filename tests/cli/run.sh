@@ -2,7 +2,8 @@
 # End-to-end test of the `shapin` CLI against a private stack (scripts/stack
 # in a temp dir, its own ports): builds by SHA with the live view, deploys to
 # the stack's `local` environment (podman), rollback, the hold, history as
-# JSON and as a table, and the exit codes that follow the error codes.
+# JSON and as a table, adopting a tag build-svc did not publish, and the
+# exit codes that follow the error codes.
 #
 #   tests/cli/run.sh [path/to/shapin]     default: $SHAPIN_BUILD_DIR/cli/shapin
 #
@@ -241,6 +242,32 @@ run history --env local
 expect_rc 0 "history table"
 expect_in "$out" "ID  ENV    KIND" "history prints an aligned table"
 expect_in "$out" "rollback" "history shows the rollback"
+
+# --- adopting a tag build-svc did not publish ---------------------------------
+
+# Someone tags A's manifest as another commit behind build-svc's back.
+foreign_sha=fedcba9876543210fedcba9876543210fedcba98
+manifests="http://${CANONICAL_REPOSITORY%%/*}/v2/${CANONICAL_REPOSITORY#*/}/manifests"
+accept='application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+curl -sf -H "Accept: $accept" -D "$work/headers" -o "$work/manifest" "$manifests/$sha_a"
+media_type="$(tr -d '\r' <"$work/headers" | sed -n 's/^[Cc]ontent-[Tt]ype: //p')"
+curl -sf -X PUT -H "Content-Type: $media_type" --data-binary @"$work/manifest" \
+  "$manifests/$foreign_sha" >/dev/null
+run build get "$build_a" --output json
+digest_a="$(json r.digest)"
+run image adopt "$foreign_sha" --reason "cli e2e"
+expect_rc 2 "image adopt without --digest"
+run image adopt "$foreign_sha" --digest "sha256:$(printf '0%.0s' {1..64})" --reason "cli e2e"
+expect_rc 5 "adopting a digest the tag does not point at is refused"
+run image adopt "$foreign_sha" --digest "$digest_a" --reason "cli e2e: same content as A"
+expect_rc 0 "image adopt of the inspected digest"
+expect_in "$out" "adopted $CANONICAL_REPOSITORY:$foreign_sha@$digest_a (origin adopted" "adopt reports the pinned image"
+run image adopt "$foreign_sha" --digest "$digest_a" --reason "twice"
+expect_rc 5 "adopting a recorded image again is refused"
+run image adopt "$unknown_sha" --digest "$digest_a" --reason "cli e2e"
+expect_rc 11 "adopting a SHA without a tag exits MISSING_TAG's code"
+run resolve "$foreign_sha"
+expect_in "$out" "digest check: ok" "the adopted image passes deploy-svc's digest check"
 
 run --deploy-addr 127.0.0.1:1 --timeout 3s history
 expect_rc 7 "an unreachable server exits UNAVAILABLE's code"

@@ -22,6 +22,7 @@ const kDeploy = 'shapin.v1.DeployService';
 const kRoles = {
   [`${kBuild}/SubmitBuild`]: 'builder',
   [`${kBuild}/CancelBuild`]: 'builder',
+  [`${kBuild}/AdoptImage`]: 'operator',
   [`${kDeploy}/Deploy`]: 'deployer',
   [`${kDeploy}/Rollback`]: 'operator',
   [`${kDeploy}/ReleaseHold`]: 'operator',

@@ -18,7 +18,8 @@ const { stackEnv, scrapeMetrics, sample } = require('./lib/stack');
 const kBuildService = 'shapin.v1.BuildService';
 const kDeployService = 'shapin.v1.DeployService';
 const kContract = {
-  [kBuildService]: ['SubmitBuild', 'GetBuild', 'WatchBuild', 'ListBuilds', 'CancelBuild', 'GetImage'],
+  [kBuildService]: ['SubmitBuild', 'GetBuild', 'WatchBuild', 'ListBuilds', 'CancelBuild', 'GetImage',
+    'AdoptImage'],
   [kDeployService]: ['Deploy', 'Rollback', 'GetDeployment', 'ListDeployments', 'GetCurrent',
     'ListRollbackTargets', 'ResolveImage', 'WatchDeployment', 'ReleaseHold'],
 };

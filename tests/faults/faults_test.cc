@@ -877,6 +877,73 @@ TEST_F(FaultsTest, OutOfBandPushOverAShaTagIsCaughtAtTheNextDeploy) {
       << "something was applied";
 }
 
+// Someone pushes an image under a SHA tag before shapin first builds that
+// commit. Nothing is recorded for it, so it is not trusted: the build
+// rebuilds, gets another digest, fails DIGEST_MISMATCH (escalated) and leaves
+// the tag alone; nothing is recorded as the commit's image until an operator
+// adopts it.
+TEST_F(FaultsTest, ForeignShaTagIsNotTrustedWithoutAnOperator) {
+  ServiceProcess& svc = StartBuildSvc("build-svc");
+  const std::string sha = stack_->Commit("main", 0);
+  std::string foreign;
+  {
+    const fs::path dir = fs::path(space_.dir) / "foreign";
+    auto layout = registry::testing::OciLayoutBuilder::Create(dir);
+    ASSERT_TRUE(layout.ok()) << layout.status();
+    auto layer = layout->AddRandomBlob(1024, 11);
+    ASSERT_TRUE(layer.ok());
+    auto image = layout->AddImage({*layer});
+    ASSERT_TRUE(image.ok());
+    ASSERT_TRUE(layout->WriteIndex({*image}).ok());
+    auto pushed = registry_client_->PushOciLayout(
+        dir, *ImageRef::Parse(space_.canonical_repository), {sha});
+    ASSERT_TRUE(pushed.ok()) << pushed.status();
+    foreign = pushed->digest.str();
+  }
+  v1::Build build;
+  grpc::Status s = Submit(svc, sha, "main", /*wait=*/true, &build);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(build.state(), v1::BUILD_STATE_FAILED)
+      << "outcome " << v1::BuildOutcome_Name(build.outcome());
+  EXPECT_EQ(build.error_code(), "DIGEST_MISMATCH");
+  EXPECT_THAT(build.error_message(), HasSubstr(foreign));
+  EXPECT_EQ(TagDigest(space_.canonical_repository, sha), foreign);
+  EXPECT_EQ(TagDigest(space_.canonical_repository, sha.substr(0, 12)), "");
+  EXPECT_EQ(Value("SELECT count(*) FROM images"), "0");
+  EXPECT_EQ(Value("SELECT count(*) FROM events WHERE kind = 'digest_mismatch'"
+                  " AND severity = 'error'"),
+            "1");
+
+  // Trusting it is an operator's explicit, audited act naming the digest...
+  {
+    auto stub = v1::BuildService::NewStub(svc.channel());
+    grpc::ClientContext ctx;
+    Authorize(ctx);
+    v1::AdoptImageRequest request;
+    request.set_git_sha(sha);
+    request.set_digest(foreign);
+    request.set_reason("pushed by the release team; inspected by hand");
+    v1::Image image;
+    grpc::Status adopted = stub->AdoptImage(&ctx, request, &image);
+    ASSERT_TRUE(adopted.ok()) << adopted.error_message();
+    EXPECT_EQ(image.digest(), foreign);
+    EXPECT_EQ(image.origin(), "adopted");
+  }
+  EXPECT_EQ(Sql("SELECT severity, details->>'adopted_by', details->>'reason'"
+                " FROM events WHERE kind = 'image_adopted'"),
+            (Rows{{"warning", "faults",
+                   "pushed by the release team; inspected by hand"}}));
+  // ... after which it is the commit's image: reused, its short tag added.
+  v1::Build reused;
+  s = Submit(svc, sha, "main", /*wait=*/true, &reused);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reused.state(), v1::BUILD_STATE_SUCCEEDED)
+      << reused.error_message();
+  EXPECT_EQ(reused.outcome(), v1::BUILD_OUTCOME_REUSED);
+  EXPECT_EQ(reused.digest(), foreign);
+  EXPECT_EQ(TagDigest(space_.canonical_repository, sha.substr(0, 12)), foreign);
+}
+
 // PostgreSQL restarts while a build is between its push and its tags, and
 // a second build of the same SHA waits: every database session is gone, the
 // publication goes on and ends recorded, the tags are written once, and the
