@@ -68,7 +68,10 @@ struct BuildPipeline::Attempt {
     image.platform = std::string(kBuildPlatform);
     image.branch = build.branch;
     image.build_id = build.build_id;
-    if (built) image.size_bytes = built->size_bytes;
+    if (built) {
+      image.size_bytes = built->size_bytes;
+      image.base_images = built->base_images;
+    }
     image.commit_time = commit_time;
     return image;
   }
@@ -177,6 +180,7 @@ absl::Status BuildPipeline::Execute(Attempt& a) {
       r.digest = before.reuse_digest;
       r.post_push_digest = before.reuse_digest;
       r.image = a.Image(*before.reuse_digest);
+      EnsureSigned(a);
       return absl::OkStatus();
     }
   }
@@ -232,66 +236,135 @@ absl::Status BuildPipeline::Execute(Attempt& a) {
   // 4. Publish, or compare with what is already published.
   SHAPIN_RETURN_IF_ERROR(PublishOrCompare(a, built, stream->get()));
 
-  // 5. Sign what this build published (a reused or reproduced image keeps
-  // what its first publication recorded).
-  if (r.outcome == BuildOutcome::kPublished) Sign(a);
+  // 5. Sign what this build published or compared with.
+  EnsureSigned(a);
   return absl::OkStatus();
 }
 
-void BuildPipeline::Sign(Attempt& a) {
-  const BuildRecord& b = a.build;
+void BuildPipeline::EnsureSigned(Attempt& a) {
   BuildResult& r = a.result;
+  const ImageRecord* recorded = a.recorded ? &*a.recorded : nullptr;
+  const bool published_now = r.outcome == BuildOutcome::kPublished;
+  // What the record says, for a result that changes nothing.
+  auto keep_recorded = [&] {
+    r.signature_status = recorded && !recorded->signature_status.empty()
+                             ? recorded->signature_status
+                             : "unsigned";
+    if (recorded) {
+      r.provenance_ref = recorded->provenance_ref;
+      r.sbom_ref = recorded->sbom_ref;
+    }
+    // Fills a legacy NULL in; anything else stays (COALESCE in the store).
+    if (r.image && (!recorded || recorded->signature_status.empty())) {
+      r.image->signature_status = r.signature_status;
+    }
+  };
+  if (recorded && recorded->origin == kImageAdopted) {
+    a.log.Add(
+        "[shapin] an adopted image: build-svc does not sign what it did not "
+        "build");
+    keep_recorded();
+    return;
+  }
   if (options_.signer == nullptr) {
+    if (!published_now) {
+      keep_recorded();
+      return;
+    }
     r.signature_status = "unsigned";
-  } else {
-    a.Phase(store_, "signing");
-    SigningRequest request(b.git_sha, *r.digest);
-    request.repository = b.repository;
-    request.source_url = b.source_url;
-    request.branch = b.branch;
-    request.dockerfile = b.dockerfile;
-    if (a.built) request.base_images = a.built->base_images;
-    request.build_id = b.build_id;
-    request.started_on = a.started;
-    request.finished_on = absl::Now();
-    if (!options_.sbom_path.empty()) {
+    metrics_.CountSigning(r.signature_status);
+    if (r.image) r.image->signature_status = r.signature_status;
+    return;
+  }
+  SigningRequest request = SigningRequestFor(a);
+  if (!published_now) {
+    // An earlier attempt may have published this image and died before
+    // signing it: the registry says whether it still lacks our signature.
+    absl::StatusOr<bool> is_signed = options_.signer->IsSigned(request);
+    if (is_signed.ok() && *is_signed) {
+      a.log.Add(absl::StrCat("[shapin] ", PinnedRef(a.build, *r.digest),
+                             " is signed and attested with this key"));
+      keep_recorded();
+      r.signature_status = "signed";
+      if (r.image) r.image->signature_status = r.signature_status;
+      return;
+    }
+    a.log.Add(absl::StrCat(
+        "[shapin] ", PinnedRef(a.build, *r.digest),
+        is_signed.ok()
+            ? " lacks this key's signature or provenance (published by an "
+              "attempt that stopped before signing?): signing it now"
+            : absl::StrCat(" cannot be checked for signatures (",
+                           is_signed.status().message(), "): signing it")));
+  }
+  Sign(a, request);
+}
+
+SigningRequest BuildPipeline::SigningRequestFor(const Attempt& a) const {
+  const BuildRecord& b = a.build;
+  SigningRequest request(b.git_sha, *a.result.digest);
+  request.repository = b.repository;
+  request.source_url = b.source_url;
+  request.branch = b.branch;
+  request.dockerfile = b.dockerfile;
+  request.build_id = b.build_id;
+  request.started_on = a.started;
+  request.finished_on = absl::Now();
+  if (a.built) {
+    request.base_images = a.built->base_images;
+  } else if (a.recorded) {
+    // Reused: the provenance of the build that published it.
+    request.base_images = a.recorded->base_images;
+  }
+  if (!options_.sbom_path.empty()) {
+    if (a.checkout_dir.empty()) {
+      a.log.Add(absl::StrCat(
+          "[shapin] no SBOM attestation: ", options_.sbom_path,
+          " is only read from the checkout of the attempt that builds"));
+    } else {
       request.sbom_file =
           (std::filesystem::path(a.checkout_dir) / options_.sbom_path).string();
     }
-    absl::StatusOr<SignedArtifacts> signed_artifacts =
-        options_.signer->SignAndAttest(request);
-    if (signed_artifacts.ok()) {
-      r.signature_status = "signed";
-      r.provenance_ref = signed_artifacts->provenance_ref;
-      r.sbom_ref = signed_artifacts->sbom_ref;
-      a.log.Add(absl::StrCat("[shapin] signed ", b.repository, "@",
-                             r.digest->str(), "; provenance ",
-                             r.provenance_ref));
-      if (!r.sbom_ref.empty()) {
-        a.log.Add(absl::StrCat("[shapin] sbom ", options_.sbom_path,
-                               " attested as ", r.sbom_ref));
-      }
-    } else {
-      // Published and tagged already: the build succeeds, the failure is
-      // recorded where operators look (docs/build.md, "Signing").
-      r.signature_status = "failed";
-      const std::string message =
-          absl::StrCat("signing ", PinnedRef(b, *r.digest),
-                       " failed: ", signed_artifacts.status().message());
-      a.log.Add(absl::StrCat("[shapin] ", message));
-      LogError("signing_failed",
-               {{"build_id", b.build_id},
-                {"image_ref", PinnedRef(b, *r.digest)},
-                {"error", signed_artifacts.status().message()}});
-      absl::Status recorded = store_.RecordEvent({.kind = "signing_failed",
-                                                  .severity = "error",
-                                                  .build_id = b.build_id,
-                                                  .git_sha = b.git_sha.str(),
-                                                  .repository = b.repository,
-                                                  .message = message});
-      if (!recorded.ok()) {
-        LogError("event_not_recorded", {{"error", recorded.message()}});
-      }
+  }
+  return request;
+}
+
+void BuildPipeline::Sign(Attempt& a, const SigningRequest& request) {
+  const BuildRecord& b = a.build;
+  BuildResult& r = a.result;
+  a.Phase(store_, "signing");
+  absl::StatusOr<SignedArtifacts> signed_artifacts =
+      options_.signer->SignAndAttest(request);
+  if (signed_artifacts.ok()) {
+    r.signature_status = "signed";
+    r.provenance_ref = signed_artifacts->provenance_ref;
+    r.sbom_ref = signed_artifacts->sbom_ref;
+    a.log.Add(absl::StrCat("[shapin] signed ", b.repository, "@",
+                           r.digest->str(), "; provenance ", r.provenance_ref));
+    if (!r.sbom_ref.empty()) {
+      a.log.Add(absl::StrCat("[shapin] sbom ", options_.sbom_path,
+                             " attested as ", r.sbom_ref));
+    }
+  } else {
+    // Published and tagged already: the build succeeds, the failure is
+    // recorded where operators look (docs/build.md, "Signing").
+    r.signature_status = "failed";
+    const std::string message =
+        absl::StrCat("signing ", PinnedRef(b, *r.digest),
+                     " failed: ", signed_artifacts.status().message());
+    a.log.Add(absl::StrCat("[shapin] ", message));
+    LogError("signing_failed",
+             {{"build_id", b.build_id},
+              {"image_ref", PinnedRef(b, *r.digest)},
+              {"error", signed_artifacts.status().message()}});
+    absl::Status recorded = store_.RecordEvent({.kind = "signing_failed",
+                                                .severity = "error",
+                                                .build_id = b.build_id,
+                                                .git_sha = b.git_sha.str(),
+                                                .repository = b.repository,
+                                                .message = message});
+    if (!recorded.ok()) {
+      LogError("event_not_recorded", {{"error", recorded.message()}});
     }
   }
   metrics_.CountSigning(r.signature_status);

@@ -16,10 +16,15 @@
 // log line naming both digests, an event row, and
 // shapin_digest_mismatch_total{phase="build"}).
 //
-// Signing comes after the tags and never changes them. A signing failure
-// does not fail the build — the image is already published under its
-// immutable SHA tags, and failing would not unpublish it — but it is never
-// silent: signature_status "failed" on the build and image rows, an
+// Signing comes after the tags and never changes them. The image row is
+// recorded as soon as the tags are out, signature_status "pending" until
+// signed; a build that reuses or reproduces an image build-svc built checks
+// the registry for this key's signature and provenance and adds them when
+// they are missing (an earlier attempt died between tagging and signing),
+// so a crash cannot leave a published image unsigned for good. A signing
+// failure does not fail the build — the image is already published under
+// its immutable SHA tags, and failing would not unpublish it — but it is
+// never silent: signature_status "failed" on the build and image rows, an
 // ERROR log line, a signing_failed event, and
 // shapin_image_signing_total{result="failed"}. deploy-svc then finds the
 // image unverified (blocked in enforce mode).
@@ -104,7 +109,12 @@ class BuildPipeline {
   absl::Status UnderLease(Attempt& attempt,
                           absl::FunctionRef<absl::Status()> write);
   absl::Status RecordPublication(Attempt& attempt);
-  void Sign(Attempt& attempt);
+  // Publication and signing are one recoverable step: whatever this
+  // attempt published, reproduced or reused leaves it signed (checked in
+  // the registry first unless it was just pushed), except adopted images.
+  void EnsureSigned(Attempt& attempt);
+  SigningRequest SigningRequestFor(const Attempt& attempt) const;
+  void Sign(Attempt& attempt, const SigningRequest& request);
   void Escalate(const Attempt& attempt, const absl::Status& mismatch);
 
   BuildStore& store_;

@@ -611,6 +611,65 @@ TEST_F(BuildPipelineTest, ConfiguredKeySignsTheImageAndLeavesTagsAlone) {
               HasSubstr("shapin_image_signing_total{result=\"signed\"} 1"));
 }
 
+TEST_F(BuildPipelineTest, AReusedImageLackingOurSignatureGetsItOnce) {
+  // Published by a build-svc without a key (or one that died before
+  // signing): recorded, not signed.
+  const std::string sha = Commit("main", 0);
+  const int64_t first = Submit(sha, "main");
+  RunQueue();
+  ASSERT_EQ(Get(first).signature_status, "unsigned");
+  const Digest digest = *Get(first).digest;
+
+  auto key = signature::PrivateKey::GenerateP256();
+  ASSERT_TRUE(key.ok()) << key.status();
+  RegistryImageSigner signer(*client_, *key, {.builder_id = kBuilderId});
+  UseSigner(&signer);
+  const int64_t reused = Submit(sha, "main");
+  RunQueue();
+  BuildRecord b = Get(reused);
+  ASSERT_EQ(b.state, BuildState::kSucceeded) << b.error_message;
+  EXPECT_EQ(b.outcome, BuildOutcome::kReused);
+  EXPECT_EQ(counting_.runs.load(), 1) << "signing needs no rebuild";
+  EXPECT_EQ(b.signature_status, "signed") << b.log_tail;
+  EXPECT_THAT(b.log_tail, HasSubstr("lacks this key's signature"));
+  auto image = store_->GetImage(b.git_sha, RepositoryType::kCanonical);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->signature_status, "signed");
+  EXPECT_EQ(image->provenance_ref, b.provenance_ref);
+  EXPECT_EQ(image->build_id, first) << "the publishing build stays recorded";
+
+  // The provenance is the publishing build's: its base image is attested
+  // though this attempt built nothing.
+  std::unique_ptr<registry::RegistryClient> reader = ReadOnlyClient();
+  signature::RegistrySignatureStore store(reader.get());
+  auto fetched = store.Fetch(*ImageRef::Parse(canonical_), digest);
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  ASSERT_EQ(fetched->signatures.size(), 1u);
+  ASSERT_EQ(fetched->attestations.size(), 1u);
+  auto envelope =
+      signature::ParseDsseEnvelope(fetched->attestations[0].envelope);
+  ASSERT_TRUE(envelope.ok()) << envelope.status();
+  auto statement = signature::ParseStatement(envelope->payload);
+  ASSERT_TRUE(statement.ok()) << statement.status();
+  const Digest base = *client_->Resolve(*ImageRef::Parse(base_image_));
+  const nlohmann::json& deps =
+      statement->predicate["buildDefinition"]["resolvedDependencies"];
+  ASSERT_EQ(deps.size(), 2u) << deps.dump();
+  EXPECT_EQ(deps[1]["digest"]["sha256"], std::string(base.hex()));
+
+  // Signed now: the next reuse finds the signature and adds nothing.
+  const int64_t again = Submit(sha, "main");
+  RunQueue();
+  EXPECT_EQ(Get(again).signature_status, "signed");
+  EXPECT_THAT(Get(again).log_tail, HasSubstr("is signed and attested"));
+  fetched = store.Fetch(*ImageRef::Parse(canonical_), digest);
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  EXPECT_EQ(fetched->signatures.size(), 1u);
+  EXPECT_EQ(fetched->attestations.size(), 1u);
+  EXPECT_THAT(Metrics(),
+              HasSubstr("shapin_image_signing_total{result=\"signed\"} 1"));
+}
+
 TEST_F(BuildPipelineTest, SigningFailureAfterPublishingIsRecordedNotHidden) {
   auto key = signature::PrivateKey::GenerateP256();
   ASSERT_TRUE(key.ok()) << key.status();

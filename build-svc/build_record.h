@@ -9,9 +9,11 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "build-svc/image_builder.h"
 #include "common/digest.h"
 #include "common/git_sha.h"
 #include "common/repository_type.h"
@@ -92,6 +94,9 @@ struct ImageRecord {
   // kImageBuilt (build-svc built and published it) or kImageAdopted (an
   // operator vouched for a tag build-svc did not publish).
   std::string origin = std::string(kImageBuilt);
+  // What its build resolved its base images to: a signature completed by a
+  // later attempt (after a crash) attests the same provenance.
+  std::vector<BaseImage> base_images;
 };
 
 }  // namespace shapin::build

@@ -1,7 +1,9 @@
 // ImageSigner: what the build pipeline needs to sign what it published.
 //
 // After an image is pushed by digest and its SHA tags are set, the pipeline
-// hands the signer the facts of the build; the signer publishes a
+// hands the signer the facts of the build (or, completing an earlier
+// attempt's publication, the facts recorded with the image); the signer
+// publishes a
 // cosign-style signature of the digest, an SLSA v1 provenance attestation,
 // and (when the checkout holds one) an SBOM attestation next to the image.
 // It never touches the image's tags. The implementation over the project's
@@ -72,6 +74,14 @@ class ImageSigner {
   // the pipeline records the build as signing "failed").
   virtual absl::StatusOr<SignedArtifacts> SignAndAttest(
       const SigningRequest& request) = 0;
+
+  // Whether `request.digest` in `request.repository` already carries, in
+  // the registry, a signature by this signer's key and a provenance
+  // attestation for `request.commit` from this signer's builder — what
+  // SignAndAttest would add. Used before signing an image an earlier
+  // attempt published (the process may have died before signing it).
+  // Errors are the registry's.
+  virtual absl::StatusOr<bool> IsSigned(const SigningRequest& request) = 0;
 };
 
 }  // namespace shapin::build

@@ -203,6 +203,11 @@ CREATE UNIQUE INDEX builds_one_running_per_sha ON builds (repository, git_sha)
 -- tag build-svc did not publish (AdoptImage; event image_adopted).
 ALTER TABLE images ADD COLUMN origin TEXT NOT NULL DEFAULT 'built'
   CHECK (origin IN ('built', 'adopted'));
+-- Publication and signing are one recoverable step: the image is recorded
+-- as soon as it is tagged (signature_status 'pending' until signed), with
+-- the base images its build resolved ([{"name", "digest"}]), so a later
+-- attempt that finds it unsigned signs it with the same provenance.
+ALTER TABLE images ADD COLUMN base_images JSONB NOT NULL DEFAULT '[]';
 )sql"},
 };
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/postgres_rows.h"
 #include "common/status_macros.h"
+#include "nlohmann/json.hpp"
 #include "pqxx/pqxx"
 
 namespace shapin::build {
@@ -74,7 +75,34 @@ constexpr char kImageColumns[] =
     "repository, repository_type, git_sha, digest, size_bytes, platform,"
     " branch, build_id, extract(epoch from built_at),"
     " extract(epoch from commit_time), signature_status, provenance_ref,"
-    " sbom_ref, origin";
+    " sbom_ref, origin, base_images::text";
+
+std::string BaseImagesJson(const std::vector<BaseImage>& images) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const BaseImage& b : images) {
+    out.push_back({{"name", b.name}, {"digest", b.digest.str()}});
+  }
+  return out.dump();
+}
+
+absl::StatusOr<std::vector<BaseImage>> BaseImagesColumn(const pqxx::row& row,
+                                                        int column) {
+  nlohmann::json json =
+      nlohmann::json::parse(row[column].as<std::string>(), nullptr, false);
+  if (!json.is_array()) return CorruptColumn(row, column);
+  std::vector<BaseImage> out;
+  for (const nlohmann::json& b : json) {
+    if (!b.is_object() || !b.contains("name") || !b["name"].is_string() ||
+        !b.contains("digest") || !b["digest"].is_string()) {
+      return CorruptColumn(row, column);
+    }
+    absl::StatusOr<Digest> digest =
+        Digest::Parse(b["digest"].get<std::string>());
+    if (!digest.ok()) return CorruptColumn(row, column);
+    out.push_back({b["name"].get<std::string>(), *digest});
+  }
+  return out;
+}
 
 absl::StatusOr<ImageRecord> ImageFromRow(const pqxx::row& row) {
   SHAPIN_ASSIGN_OR_RETURN(GitSha sha, ShaColumn(row, 2));
@@ -92,6 +120,7 @@ absl::StatusOr<ImageRecord> ImageFromRow(const pqxx::row& row) {
   image.provenance_ref = TextColumn(row, 11);
   image.sbom_ref = TextColumn(row, 12);
   image.origin = row[13].as<std::string>();
+  SHAPIN_ASSIGN_OR_RETURN(image.base_images, BaseImagesColumn(row, 14));
   return image;
 }
 
@@ -111,15 +140,17 @@ absl::Status UpsertImage(pqxx::work& tx, int64_t build_id,
   pqxx::result written = tx.exec_params(
       "INSERT INTO images (repository, repository_type, git_sha, digest,"
       " size_bytes, platform, branch, build_id, commit_time,"
-      " signature_status, provenance_ref, sbom_ref)"
+      " signature_status, provenance_ref, sbom_ref, base_images)"
       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9), $10,"
-      " $11, $12)"
+      " $11, $12, $13::jsonb)"
       " ON CONFLICT (repository, git_sha) DO UPDATE SET"
       "  signature_status = COALESCE(EXCLUDED.signature_status,"
       "    images.signature_status),"
       "  provenance_ref = COALESCE(EXCLUDED.provenance_ref,"
       "    images.provenance_ref),"
-      "  sbom_ref = COALESCE(EXCLUDED.sbom_ref, images.sbom_ref)"
+      "  sbom_ref = COALESCE(EXCLUDED.sbom_ref, images.sbom_ref),"
+      "  base_images = CASE WHEN images.base_images = '[]'"
+      "    THEN EXCLUDED.base_images ELSE images.base_images END"
       " WHERE images.digest = EXCLUDED.digest RETURNING image_id",
       i.repository, std::string(RepositoryTypeName(i.repository_type)),
       i.git_sha.str(), i.digest.str(), i.size_bytes, i.platform, i.branch,
@@ -127,7 +158,7 @@ absl::Status UpsertImage(pqxx::work& tx, int64_t build_id,
       i.commit_time ? std::optional(absl::ToUnixSeconds(*i.commit_time))
                     : std::nullopt,
       OptionalText(i.signature_status), OptionalText(i.provenance_ref),
-      OptionalText(i.sbom_ref));
+      OptionalText(i.sbom_ref), BaseImagesJson(i.base_images));
   if (!written.empty()) return absl::OkStatus();
   pqxx::row existing = tx.exec_params1(
       "SELECT digest FROM images WHERE repository = $1 AND git_sha = $2",

@@ -46,14 +46,37 @@ std::string BlobRef(const ImageRef& repository, absl::string_view blob) {
   return absl::StrCat(repository.name(), "@", Digest::OfBytes(blob).str());
 }
 
+// Trust in exactly `key` and `builder_id`.
+signature::TrustMaterial OwnTrust(const signature::PrivateKey& key,
+                                  const std::string& builder_id) {
+  signature::TrustConfig config;
+  config.public_keys_pem = {key.public_key().ToPem()};
+  config.allowed_builder_ids = {builder_id};
+  // A key this process holds and one builder id: cannot fail.
+  return *signature::TrustMaterial::Create(config);
+}
+
 }  // namespace
 
 RegistryImageSigner::RegistryImageSigner(registry::RegistryClient& client,
                                          signature::PrivateKey key,
                                          ImageSignerOptions options)
-    : signer_(std::move(key)),
+    : signer_(key),
       store_(&client, options.temp_dir),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      own_(OwnTrust(key, options_.builder_id)) {}
+
+absl::StatusOr<bool> RegistryImageSigner::IsSigned(
+    const SigningRequest& request) {
+  SHAPIN_ASSIGN_OR_RETURN(ImageRef repository,
+                          ImageRef::Parse(request.repository));
+  SHAPIN_ASSIGN_OR_RETURN(signature::VerificationResult result,
+                          signature::VerifyImageInRegistry(
+                              store_, own_, repository.repository_only(),
+                              request.digest, request.commit));
+  return result.status() == signature::VerificationStatus::kVerified &&
+         result.provenance_status == signature::ProvenanceStatus::kVerified;
+}
 
 absl::StatusOr<SignedArtifacts> RegistryImageSigner::SignAndAttest(
     const SigningRequest& request) {

@@ -51,11 +51,15 @@ class RegistryImageSigner : public ImageSigner {
 
   absl::StatusOr<SignedArtifacts> SignAndAttest(
       const SigningRequest& request) override;
+  // Verifies what the registry holds with the signer's own public key and
+  // builder id (the verifier deploy-svc uses).
+  absl::StatusOr<bool> IsSigned(const SigningRequest& request) override;
 
  private:
   signature::Signer signer_;
   signature::RegistrySignatureStore store_;
   const ImageSignerOptions options_;
+  signature::Verifier own_;  // trusts exactly this key and builder
 };
 
 }  // namespace shapin::build

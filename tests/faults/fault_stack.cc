@@ -179,7 +179,11 @@ std::string TestSpace::WriteBuildConfig(const BuildServiceSettings& settings,
                       "build:\n  workers: ", settings.workers,
                       "\n  timeout: ", settings.timeout, "\n  work_dir: ",
                       settings.work_dir.empty() ? work_dir : settings.work_dir,
-                      "\n  build_args: [\"BASE_IMAGE=", base_image, "\"]\n"));
+                      "\n  build_args: [\"BASE_IMAGE=", base_image, "\"]\n",
+                      settings.signing_key_file.empty()
+                          ? ""
+                          : absl::StrCat("  signing:\n    key_file: ",
+                                         settings.signing_key_file, "\n")));
   return path;
 }
 

@@ -54,6 +54,8 @@ struct BuildServiceSettings {
   // Empty: the space's default work dir.
   std::string work_dir = "";
   std::string timeout = "5m";
+  // build.signing.key_file; empty: signing off.
+  std::string signing_key_file = "";
 };
 
 struct DeployEnvironmentSettings {

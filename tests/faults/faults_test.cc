@@ -28,6 +28,8 @@
 #include "common/image_ref.h"
 #include "common/registry/registry_client.h"
 #include "common/registry/testing/oci_layout_builder.h"
+#include "common/signature/crypto.h"
+#include "common/signature/signature_registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -272,6 +274,42 @@ class FaultsTest : public ::testing::Test {
     return *gate_;
   }
 
+  // A fresh unencrypted P-256 key (build.signing.key_file) in the space.
+  std::string NewSigningKey() {
+    absl::StatusOr<signature::PrivateKey> key =
+        signature::PrivateKey::GenerateP256();
+    if (!key.ok()) {
+      ADD_FAILURE() << key.status();
+      std::abort();
+    }
+    const std::string path = absl::StrCat(space_.dir, "/cosign.key");
+    absl::StatusOr<std::string> pem = key->ToPem();
+    EXPECT_TRUE(pem.ok()) << pem.status();
+    std::ofstream(path) << pem.value_or("");
+    signing_key_ = *std::move(key);
+    return path;
+  }
+
+  // What deploy-svc would conclude about repository@digest, trusting only
+  // the key of NewSigningKey() and build-svc's default builder id.
+  signature::VerificationResult VerifySignature(const std::string& digest) {
+    signature::TrustConfig trust;
+    trust.public_keys_pem = {signing_key_->public_key().ToPem()};
+    trust.allowed_builder_ids = {
+        "https://github.com/mconstant/shapin/build-svc@v1"};
+    absl::StatusOr<signature::TrustMaterial> material =
+        signature::TrustMaterial::Create(trust);
+    EXPECT_TRUE(material.ok()) << material.status();
+    signature::Verifier verifier(*std::move(material));
+    signature::RegistrySignatureStore store(registry_client_.get());
+    absl::StatusOr<signature::VerificationResult> result =
+        signature::VerifyImageInRegistry(
+            store, verifier, *ImageRef::Parse(space_.canonical_repository),
+            *Digest::Parse(digest), std::nullopt);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : signature::VerificationResult{};
+  }
+
   // Waits until no build of the space is queued or running.
   bool BuildsSettle(absl::Duration timeout) {
     return WaitFor(
@@ -299,6 +337,7 @@ class FaultsTest : public ::testing::Test {
   std::vector<std::string> containers_;
   std::string metrics_address_;
   std::unique_ptr<RegistryGate> gate_;
+  std::optional<signature::PrivateKey> signing_key_;
 };
 
 FaultStack* FaultsTest::stack_ = nullptr;
@@ -942,6 +981,48 @@ TEST_F(FaultsTest, ForeignShaTagIsNotTrustedWithoutAnOperator) {
   EXPECT_EQ(reused.outcome(), v1::BUILD_OUTCOME_REUSED);
   EXPECT_EQ(reused.digest(), foreign);
   EXPECT_EQ(TagDigest(space_.canonical_repository, sha.substr(0, 12)), foreign);
+}
+
+// SIGKILL after the SHA tags are written, before the signature is: the
+// restarted service finishes the build, and the image ends signed and
+// attested with the configured key, recorded "signed" (never NULL).
+TEST_F(FaultsTest, BuildSvcKilledBetweenTaggingAndSigningEndsSigned) {
+  RegistryGate& gate = UseGate();
+  const std::string key = NewSigningKey();
+  ServiceProcess& first = StartBuildSvc("build-svc", {.signing_key_file = key});
+  const std::string sha = stack_->Commit("main", 1);
+  gate.Hold(RegistryGate::SignatureRequest());
+  v1::Build build;
+  ASSERT_TRUE(Submit(first, sha, "main", /*wait=*/false, &build).ok());
+  ASSERT_TRUE(gate.WaitUntilHeld(absl::Seconds(120)))
+      << "the build never started signing";
+  const std::string digest = TagDigest(space_.canonical_repository, sha);
+  ASSERT_NE(digest, "") << "signing started before tagging";
+  first.Kill();
+  gate.Open(/*forward_held=*/false);
+
+  StartBuildSvc("build-svc", {.signing_key_file = key});
+  ASSERT_TRUE(BuildsSettle(absl::Seconds(60)));
+  Rows b = Sql(absl::StrCat(
+      "SELECT state, outcome, digest, signature_status, provenance_ref,"
+      " attempts FROM builds WHERE build_id = ",
+      build.build_id()));
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0][0], "succeeded");
+  EXPECT_EQ(b[0][2], digest);
+  EXPECT_EQ(b[0][1], "reused") << "the restart found the tag and its record";
+  EXPECT_EQ(b[0][3], "signed");
+  EXPECT_NE(b[0][4], "");
+  EXPECT_EQ(b[0][5], "2");
+  EXPECT_EQ(Sql("SELECT digest, signature_status, provenance_ref <> ''"
+                " FROM images"),
+            (Rows{{digest, "signed", "t"}}));
+  EXPECT_EQ(TagDigest(space_.canonical_repository, sha), digest);
+  signature::VerificationResult verdict = VerifySignature(digest);
+  EXPECT_EQ(verdict.reason, signature::Reason::kVerified)
+      << signature::ReasonName(verdict.reason) << " " << verdict.details;
+  EXPECT_EQ(verdict.provenance_status, signature::ProvenanceStatus::kVerified)
+      << signature::ProvenanceStatusName(verdict.provenance_status);
 }
 
 // PostgreSQL restarts while a build is between its push and its tags, and
