@@ -69,6 +69,7 @@ void BuildWorker::Nudge() {
 }
 
 void BuildWorker::RunnerLoop(int index) {
+  absl::Time next_reap = absl::InfinitePast();
   while (true) {
     int64_t seen_nudges;
     {
@@ -76,7 +77,8 @@ void BuildWorker::RunnerLoop(int index) {
       if (stopping_) return;
       seen_nudges = nudges_;
     }
-    if (index == 0) {
+    if (index == 0 && absl::Now() >= next_reap) {
+      next_reap = absl::Now() + options_.reap_interval;
       absl::StatusOr<int> reaped = store_.ReapExpired(options_.max_attempts);
       if (reaped.ok() && *reaped > 0) {
         LogWarning("builds_reaped", {{"count", *reaped}});
@@ -92,11 +94,13 @@ void BuildWorker::RunnerLoop(int index) {
       RunClaimed(**claimed);
       continue;  // look for more work at once
     }
+    absl::Duration wait = options_.poll_interval;
+    if (index == 0) wait = std::min(wait, next_reap - absl::Now());
     absl::MutexLock lock(&mu_);
     auto woken = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       return stopping_ || nudges_ != seen_nudges;
     };
-    mu_.AwaitWithTimeout(absl::Condition(&woken), options_.poll_interval);
+    mu_.AwaitWithTimeout(absl::Condition(&woken), wait);
   }
 }
 

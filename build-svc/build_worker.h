@@ -2,11 +2,15 @@
 // the shared queue and run them.
 //
 // `concurrency` runner threads each claim a build (BuildStore::Claim), run
-// it (BuildPipeline) and record the result (BuildStore::Finish). While a
-// build runs, a heartbeat renews its lease about every second, stores new
-// log lines, and notices a cancel request or a lost lease. One runner also
-// reaps builds whose workers died (their leases ran out): they are requeued,
-// or failed after `max_attempts` claims.
+// it (BuildPipeline) and record the result (BuildStore::Finish). An idle
+// runner sleeps until Nudge() — called when a build is queued or one ends,
+// in any process (the change feed, build_change.h) — with a slow poll as a
+// safety net, so an idle worker sends almost no queries. While a build
+// runs, a heartbeat renews its lease about every second, stores new log
+// lines, and notices a cancel request or a lost lease. One runner also
+// reaps builds whose workers died (their leases ran out) every
+// `reap_interval`: they are requeued, or failed after `max_attempts`
+// claims.
 //
 //   BuildWorker worker(store, pipeline, metrics, {.worker_id = "host-123"});
 //   worker.Start();
@@ -34,8 +38,12 @@ struct WorkerOptions {
   int concurrency = 1;
   // A build whose worker has not renewed it for this long is reaped.
   absl::Duration lease = absl::Seconds(30);
-  // How often an idle runner looks for work (Nudge wakes it sooner).
-  absl::Duration poll_interval = absl::Seconds(1);
+  // How often an idle runner looks for work unless nudged first: a safety
+  // net for a change feed that is down.
+  absl::Duration poll_interval = absl::Seconds(30);
+  // How often expired leases are looked for (and the queue depth gauge
+  // updated); no notification says a lease ran out.
+  absl::Duration reap_interval = absl::Seconds(5);
   int max_attempts = 3;
 };
 
@@ -52,8 +60,8 @@ class BuildWorker {
   void Start();
   // Stops claiming, stops running builds (left to be requeued), joins.
   void Stop();
-  // A build was queued: an idle runner looks now rather than at its next
-  // poll.
+  // A build was queued or one ended: idle runners look now rather than at
+  // their next poll.
   void Nudge();
 
   const std::string& worker_id() const { return options_.worker_id; }

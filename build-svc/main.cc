@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "build-svc/adapters/buildah_builder.h"
 #include "build-svc/adapters/git_source_fetcher.h"
+#include "build-svc/adapters/postgres_build_change_feed.h"
 #include "build-svc/adapters/postgres_build_store.h"
 #include "build-svc/adapters/registry_image_publisher.h"
 #include "build-svc/adapters/registry_image_signer.h"
@@ -67,11 +68,16 @@ TagPolicyConfig Repositories(const Config& c) {
 }
 
 // Each runner and its heartbeat use a connection at a time; two more for
-// the gRPC edge.
+// the gRPC edge (the waiters' threads and the unary reads). The change
+// feed's LISTEN connection is outside the pool.
 int MinPoolSize(int workers) { return 2 * workers + 2; }
 
 // How long a claimed build stays a worker's without a renewal.
 constexpr absl::Duration kBuildLease = absl::Seconds(30);
+
+// Threads that read builds for waiting SubmitBuild/WatchBuild calls (each
+// read is one short query; a call costs nothing while its build is quiet).
+constexpr int kWaiterThreads = 2;
 
 class BuildWiring : public ServiceWiring {
  public:
@@ -146,12 +152,25 @@ class BuildWiring : public ServiceWiring {
                  .concurrency = ctx.config.build.workers,
                  .lease = kBuildLease}),
         adoption_(store_, publisher_, Repositories(ctx.config)),
+        waiters_(kWaiterThreads),
         service_(
             store_,
             {.tags = Repositories(ctx.config),
              .allowed_source_schemes = ctx.config.build.allowed_source_schemes,
              .default_source_url = ctx.config.build.default_source_url},
-            adoption_, [this] { worker_.Nudge(); }) {
+            adoption_, waiters_, [this] { worker_.Nudge(); }),
+        feed_(PostgresBuildChangeFeed::Start(
+            ctx.config.database.url, {.on_change =
+                                          [this](const BuildChange& change) {
+                                            waiters_.OnBuildChanged(change);
+                                            if (change.frees_work())
+                                              worker_.Nudge();
+                                          },
+                                      .on_missed =
+                                          [this] {
+                                            waiters_.OnChangesMissed();
+                                            worker_.Nudge();
+                                          }})) {
     worker_.Start();
   }
 
@@ -166,7 +185,10 @@ class BuildWiring : public ServiceWiring {
   BuildPipeline pipeline_;
   BuildWorker worker_;
   ImageAdoption adoption_;
+  BuildWaiters waiters_;  // outlives the server's last call
   BuildServiceImpl service_;
+  // Last: stopped first, its handlers use the waiters and the worker.
+  std::unique_ptr<PostgresBuildChangeFeed> feed_;
 };
 
 }  // namespace

@@ -189,7 +189,7 @@ CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name)
   WHERE revoked_at IS NULL;
 )sql"},
     // Integrity windows (issue 16).
-    {4, "build leases and image origin", R"sql(
+    {4, "build leases, image origin, build notifications", R"sql(
 -- A build's lease is its publish lock. A fencing token, new at every claim,
 -- lets a worker check at the tag step that the build is still its own (a
 -- session advisory lock died silently with the database session); the
@@ -208,6 +208,30 @@ ALTER TABLE images ADD COLUMN origin TEXT NOT NULL DEFAULT 'built'
 -- the base images its build resolved ([{"name", "digest"}]), so a later
 -- attempt that finds it unsigned signs it with the same provenance.
 ALTER TABLE images ADD COLUMN base_images JSONB NOT NULL DEFAULT '[]';
+-- The queue and the waiting calls are woken, not polling: every committed
+-- change of a build's state or phase, and new log lines, notify channel
+-- shapin_builds with "<build_id> <state>" or "<build_id> log"
+-- (build-svc/build_change.h). Lease renewals notify nothing.
+CREATE FUNCTION shapin_notify_build() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('shapin_builds', NEW.build_id || ' ' || NEW.state);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER builds_notify_insert AFTER INSERT ON builds
+  FOR EACH ROW EXECUTE FUNCTION shapin_notify_build();
+CREATE TRIGGER builds_notify_update AFTER UPDATE OF state, phase ON builds
+  FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state
+                     OR OLD.phase IS DISTINCT FROM NEW.phase)
+  EXECUTE FUNCTION shapin_notify_build();
+-- Identical payloads of one transaction are delivered once.
+CREATE FUNCTION shapin_notify_build_log() RETURNS trigger LANGUAGE plpgsql
+  AS $$
+BEGIN
+  PERFORM pg_notify('shapin_builds', NEW.build_id || ' log');
+  RETURN NULL;
+END $$;
+CREATE TRIGGER build_logs_notify AFTER INSERT ON build_logs
+  FOR EACH ROW EXECUTE FUNCTION shapin_notify_build_log();
 )sql"},
 };
 

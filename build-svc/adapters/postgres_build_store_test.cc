@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "build-svc/adapters/postgres_build_change_feed.h"
 #include "common/schema_migrations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -33,6 +35,7 @@ class PostgresBuildStoreTest : public ::testing::Test {
         counter_++);
     absl::StatusOr<std::string> url = server_->CreateDatabase(db);
     ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
     auto pool = PostgresPool::Connect({.url = *url});
     ASSERT_TRUE(pool.ok()) << pool.status();
     pool_ = std::move(pool).value();
@@ -63,6 +66,7 @@ class PostgresBuildStoreTest : public ::testing::Test {
 
   static shapin::testing::PostgresServer* server_;
   static int counter_;
+  std::string url_;
   std::unique_ptr<PostgresPool> pool_;
   std::unique_ptr<PostgresBuildStore> store_;
 };
@@ -298,6 +302,89 @@ TEST_F(PostgresBuildStoreTest, AdoptionIsRecordedWithItsEventOrRefused) {
 
   absl::Status again = store_->AdoptImage(image, "ops", "twice");
   EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+}
+
+// What a change feed delivered, for a test to wait on.
+class FeedLog {
+ public:
+  void Change(const BuildChange& c) {
+    absl::MutexLock lock(&mu_);
+    changes_.push_back(absl::StrCat(
+        c.build_id, " ", c.state ? BuildStateName(*c.state) : "log"));
+  }
+  void Missed() {
+    absl::MutexLock lock(&mu_);
+    ++missed_;
+  }
+  // The next `n` changes (waits up to 20 s for them).
+  std::vector<std::string> Next(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return changes_.size() - taken_ >= n;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(20));
+    std::vector<std::string> out(changes_.begin() + taken_, changes_.end());
+    if (out.size() > n) out.resize(n);
+    taken_ += out.size();
+    return out;
+  }
+  bool AwaitMissed(int n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&]()
+                      ABSL_SHARED_LOCKS_REQUIRED(mu_) { return missed_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(20));
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> changes_ ABSL_GUARDED_BY(mu_);
+  size_t taken_ ABSL_GUARDED_BY(mu_) = 0;
+  int missed_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+TEST_F(PostgresBuildStoreTest, TheChangeFeedReportsCommittedChangesAndOutages) {
+  FeedLog log;
+  std::unique_ptr<PostgresBuildChangeFeed> feed =
+      PostgresBuildChangeFeed::Start(
+          url_, {.on_change = [&](const BuildChange& c) { log.Change(c); },
+                 .on_missed = [&] { log.Missed(); }});
+  ASSERT_TRUE(log.AwaitMissed(1)) << "never connected";
+
+  auto queued = store_->Enqueue(Build(1));
+  ASSERT_TRUE(queued.ok()) << queued.status();
+  const std::string id = absl::StrCat(queued->build_id);
+  auto claimed = store_->Claim("w1", absl::Seconds(30));
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  ASSERT_TRUE(store_->AppendLog(queued->build_id, {"a", "b", "c"}, "c").ok());
+  // A lease renewal is not a change: nothing comes between the log lines
+  // and the next phase.
+  ASSERT_TRUE(
+      store_->Heartbeat(queued->build_id, "w1", absl::Seconds(30)).ok());
+  ASSERT_TRUE(store_->SetPhase(queued->build_id, "w1", "pushing").ok());
+  BuildResult result;
+  result.build_id = queued->build_id;
+  result.state = BuildState::kFailed;
+  result.error_code = "BUILD_FAILURE";
+  ASSERT_TRUE(store_->Finish("w1", result).ok());
+  EXPECT_EQ(log.Next(5),
+            (std::vector<std::string>{
+                absl::StrCat(id, " queued"), absl::StrCat(id, " running"),
+                absl::StrCat(id, " log"), absl::StrCat(id, " running"),
+                absl::StrCat(id, " failed")}));
+
+  // A restart: the feed says so when it loses the database and again when
+  // it is back, then delivers as before.
+  Exec("CHECKPOINT");
+  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(log.AwaitMissed(2)) << "the outage went unreported";
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_TRUE(log.AwaitMissed(3)) << "no reconnection";
+  auto after = store_->Enqueue(Build(2));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(
+      log.Next(1),
+      (std::vector<std::string>{absl::StrCat(after->build_id, " queued")}));
+  EXPECT_TRUE(feed->connected());
 }
 
 TEST_F(PostgresBuildStoreTest, DatabaseDownIsUnavailable) {

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/image_ref.h"
 #include "common/registry/registry_client.h"
@@ -95,6 +96,19 @@ std::set<std::string> Entries(const std::string& dir) {
     names.insert(e.path().filename().string());
   }
   return names;
+}
+
+// Threads of process `pid` (/proc/<pid>/status).
+int ThreadCount(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  for (std::string line; std::getline(in, line);) {
+    int n = 0;
+    if (absl::StartsWith(line, "Threads:") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(8)), &n)) {
+      return n;
+    }
+  }
+  return -1;
 }
 
 class FaultsTest : public ::testing::Test {
@@ -1067,5 +1081,110 @@ TEST_F(FaultsTest, PostgresRestartDuringAPublishStillPublishesOnce) {
   EXPECT_EQ(TagDigest(space_.canonical_repository, sha.substr(0, 12)), digest);
 }
 
+// A hundred CI jobs wait on builds while one builds for a minute: 50
+// SubmitBuild(wait) queued behind it and 50 WatchBuild streams of it. A
+// waiting call holds no server thread and sends no query until its build
+// changes (before: one thread and 4 to 8 queries a second each); when the
+// builds are canceled, every caller hears at once.
+TEST_F(FaultsTest, ManyWaitingCallersCostNoThreadsNorQueries) {
+  // Every statement of this database's sessions goes to the server log.
+  Sql(absl::StrCat("ALTER DATABASE ", space_.name,
+                   " SET log_statement = 'all'"));
+  ServiceProcess& svc = StartBuildSvc("build-svc");
+  const std::string sha = stack_->Commit("slow");
+  v1::Build running;
+  ASSERT_TRUE(Submit(svc, sha, "slow", /*wait=*/false, &running).ok());
+  // Quiet from here: the Dockerfile's `RUN sleep 60` prints nothing.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (pid_t pid : ProcessesUsing(space_.work_dir)) {
+          if (absl::StrContains(ReadCommandLine(pid), "sleep 60")) return true;
+        }
+        return false;
+      },
+      absl::Seconds(90)))
+      << "the build never reached its RUN step";
+  const int idle_threads = ThreadCount(svc.pid());
+
+  constexpr int kEach = 50;
+  std::vector<v1::Build> waited(kEach);
+  std::vector<grpc::Status> waited_status(kEach);
+  std::vector<v1::BuildState> watched(kEach, v1::BUILD_STATE_UNSPECIFIED);
+  std::atomic<int> watching{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kEach; ++i) {
+    callers.emplace_back([&, i] {
+      waited_status[i] = Submit(svc, sha, "slow", /*wait=*/true, &waited[i]);
+    });
+    callers.emplace_back([&, i] {
+      auto stub = v1::BuildService::NewStub(svc.channel());
+      grpc::ClientContext ctx;
+      Authorize(ctx);
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::minutes(2));
+      v1::WatchBuildRequest request;
+      request.set_build_id(running.build_id());
+      auto stream = stub->WatchBuild(&ctx, request);
+      v1::BuildEvent event;
+      bool first = true;
+      while (stream->Read(&event)) {
+        if (first) ++watching;
+        first = false;
+        watched[i] = event.build().state();
+      }
+      (void)stream->Finish();
+    });
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return watching.load() == kEach &&
+               Value("SELECT count(*) FROM builds WHERE state = 'queued'") ==
+                   absl::StrCat(kEach);
+      },
+      absl::Seconds(30)));
+
+  // Waiting: the threads of an idle server, and the running build's
+  // heartbeat (a transaction a second), nothing per caller. (A change of the
+  // build — log lines, a phase — costs each WatchBuild one read.)
+  absl::SleepFor(absl::Seconds(1.5));  // the last log lines' flush
+  std::ifstream log(stack_->postgres().log_path());
+  log.seekg(0, std::ios::end);
+  const int waiting_threads = ThreadCount(svc.pid());
+  absl::SleepFor(absl::Seconds(3));
+  int statements = 0;
+  for (std::string line; std::getline(log, line);) {
+    statements += absl::StrContains(line, "LOG:  statement: ") ||
+                  absl::StrContains(line, "LOG:  execute ");
+  }
+  std::cerr << "build-svc threads: " << idle_threads << " idle, "
+            << waiting_threads << " with " << 2 * kEach
+            << " callers waiting; statements in 3 s: " << statements << "\n";
+  EXPECT_LT(waiting_threads, idle_threads + 10)
+      << "threads idle " << idle_threads << ", with " << 2 * kEach
+      << " callers waiting " << waiting_threads;
+  EXPECT_LT(statements, 30)
+      << "statements in 3 s while " << 2 * kEach << " callers waited";
+
+  // Every build canceled: every caller is answered.
+  Rows ids =
+      Sql("SELECT build_id FROM builds WHERE state IN ('queued', 'running')");
+  auto stub = v1::BuildService::NewStub(svc.channel());
+  for (const std::vector<std::string>& id : ids) {
+    grpc::ClientContext ctx;
+    Authorize(ctx);
+    v1::CancelBuildRequest request;
+    request.set_build_id(id[0]);
+    v1::Build canceled;
+    ASSERT_TRUE(stub->CancelBuild(&ctx, request, &canceled).ok());
+  }
+  const absl::Time canceled_at = absl::Now();
+  for (std::thread& t : callers) t.join();
+  EXPECT_LT(absl::Now() - canceled_at, absl::Seconds(20));
+  for (int i = 0; i < kEach; ++i) {
+    ASSERT_TRUE(waited_status[i].ok()) << waited_status[i].error_message();
+    EXPECT_EQ(waited[i].state(), v1::BUILD_STATE_CANCELED);
+    EXPECT_EQ(watched[i], v1::BUILD_STATE_CANCELED);
+  }
+}
 }  // namespace
 }  // namespace shapin::faults

@@ -37,6 +37,10 @@ class PostgresServer {
   absl::Status Stop();
   absl::Status Restart();
 
+  // The server's log (what `ALTER DATABASE … SET log_statement = 'all'`
+  // writes to, for tests that count a service's queries).
+  std::string log_path() const { return dir_ + "/server.log"; }
+
  private:
   PostgresServer() = default;
   absl::Status RunAsPostgres(std::vector<std::string> argv);
