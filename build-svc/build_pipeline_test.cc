@@ -278,6 +278,31 @@ class BuildPipelineTest : public ::testing::Test {
     return std::move(client).value();
   }
 
+  // The statement of the one attestation stored for canonical@`digest`.
+  absl::StatusOr<signature::Statement> OnlyAttestation(const Digest& digest) {
+    std::unique_ptr<registry::RegistryClient> reader = ReadOnlyClient();
+    signature::RegistrySignatureStore store(reader.get());
+    auto fetched = store.Fetch(*ImageRef::Parse(canonical_), digest);
+    if (!fetched.ok()) return fetched.status();
+    if (fetched->attestations.size() != 1) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(fetched->attestations.size(), " attestations, not one"));
+    }
+    auto envelope =
+        signature::ParseDsseEnvelope(fetched->attestations[0].envelope);
+    if (!envelope.ok()) return envelope.status();
+    return signature::ParseStatement(envelope->payload);
+  }
+
+  // The provenance names the commit and the base image as resolved.
+  void ExpectBaseImageResolved(const signature::Statement& statement) {
+    const Digest base = *client_->Resolve(*ImageRef::Parse(base_image_));
+    const nlohmann::json& deps =
+        statement.predicate["buildDefinition"]["resolvedDependencies"];
+    ASSERT_EQ(deps.size(), 2u) << deps.dump();
+    EXPECT_EQ(deps[1]["digest"]["sha256"], std::string(base.hex()));
+  }
+
   std::string Metrics() {
     return prometheus::TextSerializer().Serialize(metrics_registry_->Collect());
   }
@@ -590,23 +615,12 @@ TEST_F(BuildPipelineTest, ConfiguredKeySignsTheImageAndLeavesTagsAlone) {
   EXPECT_EQ(verdict->provenance_status, "verified");
 
   // The provenance records the commit and the base image buildah resolved.
-  signature::RegistrySignatureStore store(reader.get());
-  auto fetched = store.Fetch(*ImageRef::Parse(canonical_), *b.digest);
-  ASSERT_TRUE(fetched.ok()) << fetched.status();
-  ASSERT_EQ(fetched->attestations.size(), 1u);
-  auto envelope =
-      signature::ParseDsseEnvelope(fetched->attestations[0].envelope);
-  ASSERT_TRUE(envelope.ok()) << envelope.status();
-  auto statement = signature::ParseStatement(envelope->payload);
+  absl::StatusOr<signature::Statement> statement = OnlyAttestation(*b.digest);
   ASSERT_TRUE(statement.ok()) << statement.status();
   auto facts = signature::ExtractProvenance(*statement);
   ASSERT_TRUE(facts.ok()) << facts.status();
   EXPECT_EQ(facts->source_commit, sha);
-  const Digest base = *client_->Resolve(*ImageRef::Parse(base_image_));
-  const nlohmann::json& deps =
-      statement->predicate["buildDefinition"]["resolvedDependencies"];
-  ASSERT_EQ(deps.size(), 2u) << deps.dump();
-  EXPECT_EQ(deps[1]["digest"]["sha256"], std::string(base.hex()));
+  ExpectBaseImageResolved(*statement);
   EXPECT_THAT(Metrics(),
               HasSubstr("shapin_image_signing_total{result=\"signed\"} 1"));
 }
@@ -640,22 +654,14 @@ TEST_F(BuildPipelineTest, AReusedImageLackingOurSignatureGetsItOnce) {
 
   // The provenance is the publishing build's: its base image is attested
   // though this attempt built nothing.
+  absl::StatusOr<signature::Statement> statement = OnlyAttestation(digest);
+  ASSERT_TRUE(statement.ok()) << statement.status();
+  ExpectBaseImageResolved(*statement);
   std::unique_ptr<registry::RegistryClient> reader = ReadOnlyClient();
   signature::RegistrySignatureStore store(reader.get());
   auto fetched = store.Fetch(*ImageRef::Parse(canonical_), digest);
   ASSERT_TRUE(fetched.ok()) << fetched.status();
-  ASSERT_EQ(fetched->signatures.size(), 1u);
-  ASSERT_EQ(fetched->attestations.size(), 1u);
-  auto envelope =
-      signature::ParseDsseEnvelope(fetched->attestations[0].envelope);
-  ASSERT_TRUE(envelope.ok()) << envelope.status();
-  auto statement = signature::ParseStatement(envelope->payload);
-  ASSERT_TRUE(statement.ok()) << statement.status();
-  const Digest base = *client_->Resolve(*ImageRef::Parse(base_image_));
-  const nlohmann::json& deps =
-      statement->predicate["buildDefinition"]["resolvedDependencies"];
-  ASSERT_EQ(deps.size(), 2u) << deps.dump();
-  EXPECT_EQ(deps[1]["digest"]["sha256"], std::string(base.hex()));
+  EXPECT_EQ(fetched->signatures.size(), 1u);
 
   // Signed now: the next reuse finds the signature and adds nothing.
   const int64_t again = Submit(sha, "main");

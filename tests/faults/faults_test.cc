@@ -271,6 +271,25 @@ class FaultsTest : public ::testing::Test {
     }
   }
 
+  // Pushes a one-layer image of random content (`seed`) under canonical:`tag`
+  // behind the services' back; its digest, or "" (and a failure).
+  std::string PushOutOfBand(const std::string& tag, uint64_t seed) {
+    const fs::path dir = fs::path(space_.dir) / absl::StrCat("oob-", seed);
+    auto layout = registry::testing::OciLayoutBuilder::Create(dir);
+    EXPECT_TRUE(layout.ok()) << layout.status();
+    if (!layout.ok()) return "";
+    auto layer = layout->AddRandomBlob(1024, seed);
+    auto image = layer.ok() ? layout->AddImage({*layer}) : layer;
+    if (!image.ok() || !layout->WriteIndex({*image}).ok()) {
+      ADD_FAILURE() << "cannot write the layout in " << dir;
+      return "";
+    }
+    auto pushed = registry_client_->PushOciLayout(
+        dir, *ImageRef::Parse(space_.canonical_repository), {tag});
+    EXPECT_TRUE(pushed.ok()) << pushed.status();
+    return pushed.ok() ? pushed->digest.str() : "";
+  }
+
   // From now on the space's repositories are reached through a gate in
   // front of the registry (the test's own reads too).
   RegistryGate& UseGate() {
@@ -891,20 +910,9 @@ TEST_F(FaultsTest, OutOfBandPushOverAShaTagIsCaughtAtTheNextDeploy) {
   ServiceProcess& build_svc = StartBuildSvc("build-svc");
   const std::string sha = stack_->Commit("main", 0);
   const std::string built = BuildMain(build_svc, sha);
-  {
-    const fs::path dir = fs::path(space_.dir) / "tamper";
-    auto layout = registry::testing::OciLayoutBuilder::Create(dir);
-    ASSERT_TRUE(layout.ok()) << layout.status();
-    auto layer = layout->AddRandomBlob(1024, 7);
-    ASSERT_TRUE(layer.ok());
-    auto image = layout->AddImage({*layer});
-    ASSERT_TRUE(image.ok());
-    ASSERT_TRUE(layout->WriteIndex({*image}).ok());
-    auto pushed = registry_client_->PushOciLayout(
-        dir, *ImageRef::Parse(space_.canonical_repository), {sha});
-    ASSERT_TRUE(pushed.ok()) << pushed.status();
-    ASSERT_NE(pushed->digest.str(), built);
-  }
+  const std::string tampered = PushOutOfBand(sha, 7);
+  ASSERT_NE(tampered, "");
+  ASSERT_NE(tampered, built);
   const std::string env = "faults";
   const std::string container = NewContainerName();
   ServiceProcess& deploy_svc = StartDeploySvc(
@@ -938,21 +946,8 @@ TEST_F(FaultsTest, OutOfBandPushOverAShaTagIsCaughtAtTheNextDeploy) {
 TEST_F(FaultsTest, ForeignShaTagIsNotTrustedWithoutAnOperator) {
   ServiceProcess& svc = StartBuildSvc("build-svc");
   const std::string sha = stack_->Commit("main", 0);
-  std::string foreign;
-  {
-    const fs::path dir = fs::path(space_.dir) / "foreign";
-    auto layout = registry::testing::OciLayoutBuilder::Create(dir);
-    ASSERT_TRUE(layout.ok()) << layout.status();
-    auto layer = layout->AddRandomBlob(1024, 11);
-    ASSERT_TRUE(layer.ok());
-    auto image = layout->AddImage({*layer});
-    ASSERT_TRUE(image.ok());
-    ASSERT_TRUE(layout->WriteIndex({*image}).ok());
-    auto pushed = registry_client_->PushOciLayout(
-        dir, *ImageRef::Parse(space_.canonical_repository), {sha});
-    ASSERT_TRUE(pushed.ok()) << pushed.status();
-    foreign = pushed->digest.str();
-  }
+  const std::string foreign = PushOutOfBand(sha, 11);
+  ASSERT_NE(foreign, "");
   v1::Build build;
   grpc::Status s = Submit(svc, sha, "main", /*wait=*/true, &build);
   ASSERT_TRUE(s.ok()) << s.error_message();
