@@ -53,8 +53,8 @@ struct BuildRecord {
   std::optional<Digest> post_push_digest;
   std::string digest_verification;  // "", "ok" or "mismatch"
   std::string platform = "linux/amd64";
-  // "signed" | "failed" | "unsigned" for a published build, empty for a
-  // reused or reproduced one (build_store.h BuildResult).
+  // "signed" | "failed" | "unsigned" once the build succeeded (build_store.h
+  // BuildResult); empty before and for failed builds.
   std::string signature_status;
   std::string provenance_ref;  // "repo@sha256:…" of the provenance envelope
   std::string sbom_ref;        // same for the SBOM attestation, or empty

@@ -56,9 +56,12 @@ struct BuildResult {
   std::optional<double> build_duration_seconds;
   std::optional<double> push_duration_seconds;
   std::string log_tail;
-  // Supply chain (published builds only; empty otherwise): "signed",
-  // "failed" (see the signing_failed event) or "unsigned" (no key
-  // configured). Written to the build row and, with the refs, the image row.
+  // Supply chain, for every succeeded build: "signed" (signed now, or found
+  // signed in the registry), "failed" (see the signing_failed event) or
+  // "unsigned" (no key configured, or an adopted image); a reuse without a
+  // key reports the image's record. Written to the build row; the image
+  // row (recorded at tagging, "pending" until signed) gets the non-empty
+  // ones with the refs.
   std::string signature_status;
   std::string provenance_ref;
   std::string sbom_ref;
