@@ -1,23 +1,31 @@
 // bench/preflight_latency: deploy-svc preflight latency on loopback —
 // ResolveImage and Deploy(dry_run) for one signed image, sequential and with
-// N concurrent clients (one thread and one channel each) — next to
-// `skopeo inspect` of the same image in the same run.
+// N concurrent clients (one thread and one channel each; several N for the
+// growth table) — next to `skopeo inspect` of the same image in the same
+// run; optionally build-svc's reads of the same image (GetImage, GetBuild).
 //
 //   set -a; . .stack/env; set +a
 //   bench/preflight_latency --sha=<40 hex> --environment=local
-//       [--sequential=200] [--clients=50] [--per-client=20] [--skopeo-runs=5]
+//       [--sequential=200] [--clients=50[,10,200…]] [--calls=1000]
+//       [--per-client=N] [--rpcs=resolve,dry_run[,get_image,get_build]]
+//       [--skopeo-runs=5]
 //       [--cpu-pids=deploy-svc=PID,postgres=PID,docker-registry=PID]
 //
-// Needs DEPLOY_ADDR and CANONICAL_REPOSITORY (the stack's env file); sends
-// SHAPIN_TOKEN as a bearer token when set. Fails when the image does not
-// resolve as signed (signature_status "verified"), so the numbers are always
-// those of the full verification path. Prints markdown rows.
+// Needs DEPLOY_ADDR and CANONICAL_REPOSITORY (the stack's env file), and
+// BUILD_ADDR for the build-svc RPCs; sends SHAPIN_TOKEN as a bearer token
+// when set. Fails when the image does not resolve as signed
+// (signature_status "verified"), so the numbers are always those of the full
+// verification path. Prints markdown rows, then the p99 of each RPC against
+// the number of clients (one row per RPC, one column per --clients entry).
 //
-// With --cpu-pids, each concurrent row is followed by the CPU time per call
-// of this client and of each named process (with its children: PostgreSQL
-// runs one backend per connection) over that phase, from /proc: latency with
-// N closed-loop clients is N / throughput, and throughput is bounded by the
-// CPU per call summed over the processes sharing the cores.
+// A concurrent phase makes --calls calls in all (--per-client=N instead
+// makes N per client), so every client count gets the same number of
+// samples. With --cpu-pids, each phase's row is followed by the CPU time per
+// call of this client and of each named process (with its children:
+// PostgreSQL runs one backend per connection) over that phase, from /proc:
+// latency with N closed-loop clients is N / throughput, and throughput is
+// bounded by the CPU per call summed over the processes sharing the cores.
+// --skopeo-runs=0 skips the skopeo baseline.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -41,6 +49,7 @@
 #include "bench/bench_client.h"
 #include "bench/latency_stats.h"
 #include "common/subprocess.h"
+#include "shapin/v1/build.grpc.pb.h"
 #include "shapin/v1/deploy.grpc.pb.h"
 
 namespace shapin::bench {
@@ -50,8 +59,10 @@ struct Flags {
   std::string sha;
   std::string environment = "local";
   int sequential = 200;
-  int clients = 50;
-  int per_client = 20;
+  std::vector<int> clients = {50};
+  int calls = 1000;    // per concurrent phase, split among the clients
+  int per_client = 0;  // > 0: calls per client instead
+  std::vector<std::string> rpcs = {"resolve", "dry_run"};
   int skopeo_runs = 5;
   // (name, pid) whose CPU time per call is reported.
   std::vector<std::pair<std::string, int>> cpu_pids;
@@ -74,6 +85,11 @@ std::vector<std::pair<std::string, int>> ParseCpuPids(const std::string& v) {
   return out;
 }
 
+bool KnownRpc(absl::string_view rpc) {
+  return rpc == "resolve" || rpc == "dry_run" || rpc == "get_image" ||
+         rpc == "get_build";
+}
+
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
   for (int i = 1; i < argc; ++i) {
@@ -84,19 +100,36 @@ Flags ParseFlags(int argc, char** argv) {
       *out = std::string(a.substr(prefix.size()));
       return true;
     };
-    auto num = [&](absl::string_view name, int* out) {
+    auto bad = [&] {
+      std::fprintf(stderr, "bad value in %s\n", argv[i]);
+      std::exit(2);
+    };
+    auto num = [&](absl::string_view name, int* out, int min = 1) {
       std::string v;
       if (!str(name, &v)) return false;
-      if (!absl::SimpleAtoi(v, out) || *out <= 0) {
-        std::fprintf(stderr, "bad value in %s\n", argv[i]);
-        std::exit(2);
-      }
+      if (!absl::SimpleAtoi(v, out) || *out < min) bad();
       return true;
     };
     if (str("sha", &f.sha) || str("environment", &f.environment) ||
-        num("sequential", &f.sequential) || num("clients", &f.clients) ||
+        num("sequential", &f.sequential) || num("calls", &f.calls) ||
         num("per-client", &f.per_client) ||
-        num("skopeo-runs", &f.skopeo_runs)) {
+        num("skopeo-runs", &f.skopeo_runs, 0)) {
+      continue;
+    }
+    if (std::string list; str("clients", &list)) {
+      f.clients.clear();
+      for (absl::string_view n : absl::StrSplit(list, ',')) {
+        int c = 0;
+        if (!absl::SimpleAtoi(n, &c) || c < 1) bad();
+        f.clients.push_back(c);
+      }
+      continue;
+    }
+    if (std::string list; str("rpcs", &list)) {
+      f.rpcs = absl::StrSplit(list, ',');
+      for (const std::string& rpc : f.rpcs) {
+        if (!KnownRpc(rpc)) bad();
+      }
       continue;
     }
     if (std::string pids; str("cpu-pids", &pids)) {
@@ -196,88 +229,133 @@ std::string CpuPerCall(const Flags& flags, const std::vector<double>& before,
                              total * calls / 1000 / seconds));
 }
 
-// One preflight call; `which` is "resolve" or "dry_run".
-grpc::Status Call(const BenchClient& client, v1::DeployService::Stub& stub,
-                  const Flags& flags, const std::string& which) {
+// One client of the benchmark: its own channel, and stubs of both services.
+struct Client {
+  Client(const std::string& deploy_addr, const std::string& build_addr,
+         int index)
+      : deploy_channel(deploy_addr, index),
+        deploy(v1::DeployService::NewStub(deploy_channel.channel())) {
+    if (!build_addr.empty()) {
+      build_channel = std::make_unique<BenchClient>(build_addr, index);
+      build = v1::BuildService::NewStub(build_channel->channel());
+    }
+  }
+  BenchClient deploy_channel;
+  std::unique_ptr<v1::DeployService::Stub> deploy;
+  std::unique_ptr<BenchClient> build_channel;
+  std::unique_ptr<v1::BuildService::Stub> build;
+};
+
+// What the calls ask for, found once before the phases.
+struct Subject {
+  std::string sha;
+  std::string environment;
+  std::string build_id;  // of the build that published the image
+};
+
+// One call of `rpc` (see KnownRpc).
+grpc::Status Call(Client& client, const Subject& subject,
+                  const std::string& rpc) {
   grpc::ClientContext ctx;
-  client.Prepare(ctx, absl::Seconds(30));
-  if (which == "resolve") {
+  const BenchClient& channel = (rpc == "get_image" || rpc == "get_build")
+                                   ? *client.build_channel
+                                   : client.deploy_channel;
+  channel.Prepare(ctx, absl::Seconds(30));
+  if (rpc == "resolve") {
     v1::ResolveImageRequest req;
-    req.set_image_sha(flags.sha);
+    req.set_image_sha(subject.sha);
     v1::ResolvedImage resp;
-    return stub.ResolveImage(&ctx, req, &resp);
+    return client.deploy->ResolveImage(&ctx, req, &resp);
+  }
+  if (rpc == "get_image") {
+    v1::GetImageRequest req;
+    req.set_git_sha(subject.sha);
+    v1::Image resp;
+    return client.build->GetImage(&ctx, req, &resp);
+  }
+  if (rpc == "get_build") {
+    v1::GetBuildRequest req;
+    req.set_build_id(subject.build_id);
+    v1::Build resp;
+    return client.build->GetBuild(&ctx, req, &resp);
   }
   v1::DeployRequest req;
-  req.set_environment(flags.environment);
-  req.set_image_sha(flags.sha);
+  req.set_environment(subject.environment);
+  req.set_image_sha(subject.sha);
   req.set_dry_run(true);
   req.set_requested_by("bench");
   v1::Deployment resp;
-  return stub.Deploy(&ctx, req, &resp);
+  return client.deploy->Deploy(&ctx, req, &resp);
 }
 
-LatencyStats Sequential(const std::string& addr, const Flags& flags,
-                        const std::string& which) {
-  BenchClient client(addr);
-  auto stub = v1::DeployService::NewStub(client.channel());
-  for (int i = 0; i < 5; ++i) {  // warm-up: connection, pools, caches
-    CheckOk(Call(client, *stub, flags, which), which);
-  }
-  LatencyStats stats;
-  for (int i = 0; i < flags.sequential; ++i) {
-    absl::Time start = absl::Now();
-    grpc::Status s = Call(client, *stub, flags, which);
-    stats.Add(absl::Now() - start);
-    CheckOk(s, which);
-  }
-  return stats;
+std::string RpcName(const std::string& rpc) {
+  if (rpc == "resolve") return "`ResolveImage`";
+  if (rpc == "dry_run") return "`Deploy(dry_run)`";
+  if (rpc == "get_image") return "build-svc `GetImage`";
+  return "build-svc `GetBuild`";
 }
 
-// `flags.clients` threads, each with its own channel, all released at once.
-LatencyStats Concurrent(const std::string& addr, const Flags& flags,
-                        const std::string& which, double* calls_per_second,
-                        int* failed, std::string* error,
-                        std::string* cpu_per_call) {
-  std::vector<LatencyStats> per_thread(flags.clients);
-  std::vector<int> errors(flags.clients, 0);
-  std::vector<std::string> last_error(flags.clients);
-  std::vector<std::unique_ptr<BenchClient>> clients;
-  std::vector<std::unique_ptr<v1::DeployService::Stub>> stubs;
-  for (int i = 0; i < flags.clients; ++i) {
-    clients.push_back(std::make_unique<BenchClient>(addr, i + 1));
-    stubs.push_back(v1::DeployService::NewStub(clients.back()->channel()));
-    CheckOk(Call(*clients.back(), *stubs.back(), flags, which), which);
+struct PhaseResult {
+  LatencyStats latency;
+  double calls_per_second = 0;
+  int failed = 0;
+  std::string last_error;
+  std::string cpu_per_call;  // empty without --cpu-pids
+};
+
+// `clients` threads, each with its own channel, all released at once, each
+// making `per_client` calls after one warm-up call (five when alone).
+PhaseResult RunPhase(const std::string& deploy_addr,
+                     const std::string& build_addr, const Flags& flags,
+                     const Subject& subject, const std::string& rpc,
+                     int clients, int per_client) {
+  std::vector<LatencyStats> per_thread(clients);
+  std::vector<int> errors(clients, 0);
+  std::vector<std::string> last_error(clients);
+  std::vector<std::unique_ptr<Client>> conns;
+  for (int i = 0; i < clients; ++i) {
+    // A lone client uses the default channel, as a script would.
+    conns.push_back(std::make_unique<Client>(deploy_addr, build_addr,
+                                             clients == 1 ? 0 : i + 1));
+    for (int w = 0; w < (clients == 1 ? 5 : 1); ++w) {
+      CheckOk(Call(*conns.back(), subject, rpc), rpc);
+    }
   }
   const std::vector<double> cpu_before = CpuSnapshot(flags);
   absl::Time start = absl::Now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < flags.clients; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < flags.per_client; ++i) {
-        absl::Time s0 = absl::Now();
-        grpc::Status s = Call(*clients[t], *stubs[t], flags, which);
-        per_thread[t].Add(absl::Now() - s0);
-        if (!s.ok()) {  // counted and reported, not fatal: see the summary
-          ++errors[t];
-          last_error[t] =
-              absl::StrCat("code ", s.error_code(), ": ", s.error_message());
-        }
+  auto run = [&](int t) {
+    for (int i = 0; i < per_client; ++i) {
+      absl::Time s0 = absl::Now();
+      grpc::Status s = Call(*conns[t], subject, rpc);
+      per_thread[t].Add(absl::Now() - s0);
+      if (!s.ok()) {  // counted and reported, not fatal: see the summary
+        ++errors[t];
+        last_error[t] =
+            absl::StrCat("code ", s.error_code(), ": ", s.error_message());
       }
-    });
+    }
+  };
+  if (clients == 1) {
+    run(0);
+  } else {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < clients; ++t) threads.emplace_back(run, t);
+    for (std::thread& t : threads) t.join();
   }
-  for (std::thread& t : threads) t.join();
   double secs = absl::ToDoubleSeconds(absl::Now() - start);
   const std::vector<double> cpu_after = CpuSnapshot(flags);
-  LatencyStats all;
-  for (const LatencyStats& s : per_thread) all.Merge(s);
-  *cpu_per_call = CpuPerCall(flags, cpu_before, cpu_after, all.count(), secs);
-  *failed = 0;
-  for (int t = 0; t < flags.clients; ++t) {
-    *failed += errors[t];
-    if (errors[t] > 0) *error = last_error[t];
+  PhaseResult r;
+  for (const LatencyStats& s : per_thread) r.latency.Merge(s);
+  if (!flags.cpu_pids.empty()) {
+    r.cpu_per_call =
+        CpuPerCall(flags, cpu_before, cpu_after, r.latency.count(), secs);
   }
-  *calls_per_second = static_cast<double>(all.count()) / secs;
-  return all;
+  for (int t = 0; t < clients; ++t) {
+    r.failed += errors[t];
+    if (errors[t] > 0) r.last_error = last_error[t];
+  }
+  r.calls_per_second = static_cast<double>(r.latency.count()) / secs;
+  return r;
 }
 
 LatencyStats SkopeoInspect(const std::string& image, int runs) {
@@ -301,16 +379,22 @@ int Main(int argc, char** argv) {
   Flags flags = ParseFlags(argc, argv);
   const std::string addr = RequiredEnv("DEPLOY_ADDR");
   const std::string repo = RequiredEnv("CANONICAL_REPOSITORY");
+  bool build_rpcs = false;
+  for (const std::string& rpc : flags.rpcs) {
+    build_rpcs = build_rpcs || rpc == "get_image" || rpc == "get_build";
+  }
+  const std::string build_addr = build_rpcs ? RequiredEnv("BUILD_ADDR") : "";
+  Subject subject{
+      .sha = flags.sha, .environment = flags.environment, .build_id = ""};
 
   {  // The numbers only mean something for a verified image.
-    BenchClient client(addr);
-    auto stub = v1::DeployService::NewStub(client.channel());
+    Client client(addr, build_addr, 0);
     grpc::ClientContext ctx;
-    client.Prepare(ctx, absl::Seconds(30));
+    client.deploy_channel.Prepare(ctx, absl::Seconds(30));
     v1::ResolveImageRequest req;
     req.set_image_sha(flags.sha);
     v1::ResolvedImage resp;
-    CheckOk(stub->ResolveImage(&ctx, req, &resp), "ResolveImage");
+    CheckOk(client.deploy->ResolveImage(&ctx, req, &resp), "ResolveImage");
     if (resp.signature_status() != "verified") {
       std::fprintf(stderr,
                    "image %s resolves with signature_status=%s (%s), not "
@@ -321,42 +405,81 @@ int Main(int argc, char** argv) {
     }
     std::printf("image: %s (signature verified, digest_check %s)\n",
                 resp.image_ref().c_str(), resp.digest_check().c_str());
+    if (build_rpcs) {
+      grpc::ClientContext bctx;
+      client.build_channel->Prepare(bctx, absl::Seconds(30));
+      v1::GetImageRequest ireq;
+      ireq.set_git_sha(flags.sha);
+      v1::Image image;
+      CheckOk(client.build->GetImage(&bctx, ireq, &image), "GetImage");
+      subject.build_id = image.build_id();
+    }
   }
 
-  std::printf("| metric | target | measured | load avg |\n|---|---|---|---|\n");
-  for (const std::string which : {"resolve", "dry_run"}) {
-    const std::string name =
-        which == "resolve" ? "`ResolveImage`" : "`Deploy(dry_run)`";
-    LatencyStats seq = Sequential(addr, flags, which);
-    std::printf("| %s sequential | p95 ≤ 25 ms | %s | %s |\n", name.c_str(),
-                seq.Summary().c_str(), LoadAverage().c_str());
-    std::fflush(stdout);
-    double rate = 0;
-    int failed = 0;
-    std::string error;
-    std::string cpu;
-    LatencyStats conc =
-        Concurrent(addr, flags, which, &rate, &failed, &error, &cpu);
-    const std::string failures =
-        failed == 0 ? ""
-                    : absl::StrCat(", **", failed, " of ", conc.count(),
-                                   " failed** (last: ", error, ")");
-    std::printf(
-        "| %s, %d concurrent clients | p99 ≤ 100 ms | %s, %.0f calls/s%s "
-        "| %s |\n",
-        name.c_str(), flags.clients, conc.Summary().c_str(), rate,
-        failures.c_str(), LoadAverage().c_str());
-    std::printf("| %s, %d clients: CPU per call | — | %s | %s |\n",
-                name.c_str(), flags.clients, cpu.c_str(),
-                LoadAverage().c_str());
-    std::fflush(stdout);
+  // p99 (calls/s) per RPC and client count, for the growth table.
+  std::map<std::string, std::map<int, std::string>> growth;
+  std::vector<int> columns = {1};
+  for (int c : flags.clients) {
+    if (c != 1) columns.push_back(c);
   }
-  LatencyStats sk =
-      SkopeoInspect(absl::StrCat(repo, ":", flags.sha), flags.skopeo_runs);
-  std::printf(
-      "| `skopeo inspect` of the same image (one process each) | "
-      "baseline | %s | %s |\n",
-      sk.Summary().c_str(), LoadAverage().c_str());
+  std::printf("| metric | target | measured | load avg |\n|---|---|---|---|\n");
+  for (const std::string& rpc : flags.rpcs) {
+    const std::string name = RpcName(rpc);
+    const bool preflight = rpc == "resolve" || rpc == "dry_run";
+    for (int clients : columns) {
+      const bool alone = clients == 1;
+      const int per_client =
+          alone ? flags.sequential
+          : flags.per_client > 0
+              ? flags.per_client
+              : std::max(1, (flags.calls + clients - 1) / clients);
+      PhaseResult r =
+          RunPhase(addr, build_addr, flags, subject, rpc, clients, per_client);
+      const std::string failures =
+          r.failed == 0
+              ? ""
+              : absl::StrCat(", **", r.failed, " of ", r.latency.count(),
+                             " failed** (last: ", r.last_error, ")");
+      const char* target = !preflight      ? "—"
+                           : alone         ? "p95 ≤ 25 ms"
+                           : clients == 50 ? "p99 ≤ 100 ms"
+                                           : "— (growth)";
+      const std::string label =
+          alone ? absl::StrCat(name, " sequential")
+                : absl::StrCat(name, ", ", clients, " concurrent clients");
+      std::printf("| %s | %s | %s, %.0f calls/s%s | %s |\n", label.c_str(),
+                  target, r.latency.Summary().c_str(), r.calls_per_second,
+                  failures.c_str(), LoadAverage().c_str());
+      if (!r.cpu_per_call.empty()) {
+        std::printf("| %s, %d client%s: CPU per call | — | %s | %s |\n",
+                    name.c_str(), clients, alone ? "" : "s",
+                    r.cpu_per_call.c_str(), LoadAverage().c_str());
+      }
+      std::fflush(stdout);
+      growth[rpc][clients] = absl::StrFormat(
+          "%.1f ms (%.0f/s)", r.latency.PercentileMs(99), r.calls_per_second);
+    }
+  }
+  if (flags.skopeo_runs > 0) {
+    LatencyStats sk =
+        SkopeoInspect(absl::StrCat(repo, ":", flags.sha), flags.skopeo_runs);
+    std::printf(
+        "| `skopeo inspect` of the same image (one process each) | "
+        "baseline | %s | %s |\n",
+        sk.Summary().c_str(), LoadAverage().c_str());
+  }
+  if (columns.size() > 1) {
+    std::printf("\n| p99 (calls/s) vs clients |");
+    for (int c : columns) std::printf(" %d |", c);
+    std::printf("\n|---|");
+    for (size_t i = 0; i < columns.size(); ++i) std::printf("---|");
+    std::printf("\n");
+    for (const std::string& rpc : flags.rpcs) {
+      std::printf("| %s |", RpcName(rpc).c_str());
+      for (int c : columns) std::printf(" %s |", growth[rpc][c].c_str());
+      std::printf("\n");
+    }
+  }
   return 0;
 }
 
