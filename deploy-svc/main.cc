@@ -15,6 +15,7 @@
 #include "deploy-svc/adapters/local_podman_target.h"
 #include "deploy-svc/adapters/postgres_deployment_store.h"
 #include "deploy-svc/adapters/registry_image_resolver.h"
+#include "deploy-svc/coalescing_image_resolver.h"
 #include "deploy-svc/console/adapters/build_store_history.h"
 #include "deploy-svc/console/adapters/civetweb_http_server.h"
 #include "deploy-svc/console/console_app.h"
@@ -154,7 +155,9 @@ class DeployWiring : public ServiceWiring {
         registry::RegistryClientOptions options,
         RegistryOptionsFromConfig(c.registry, /*read_only=*/true));
     SHAPIN_ASSIGN_OR_RETURN(client_, registry::RegistryClient::Create(options));
-    resolver_ = std::make_unique<RegistryImageResolver>(*client_);
+    registry_resolver_ = std::make_unique<RegistryImageResolver>(*client_);
+    // Concurrent preflights of one SHA share a HEAD, never an old answer.
+    resolver_ = std::make_unique<CoalescingImageResolver>(*registry_resolver_);
     SHAPIN_ASSIGN_OR_RETURN(std::optional<signature::Verifier> cosign,
                             VerifierFromConfig(c.deploy.signature));
     if (cosign) {
@@ -237,7 +240,8 @@ class DeployWiring : public ServiceWiring {
   PostgresDeploymentStore store_;
   DeployMetrics metrics_;
   std::unique_ptr<registry::RegistryClient> client_;
-  std::unique_ptr<RegistryImageResolver> resolver_;
+  std::unique_ptr<RegistryImageResolver> registry_resolver_;
+  std::unique_ptr<CoalescingImageResolver> resolver_;
   std::unique_ptr<SignatureVerifier> verifier_;
   CurlHttpProbe probe_;
   std::map<std::string, std::unique_ptr<DeployTarget>> targets_;
