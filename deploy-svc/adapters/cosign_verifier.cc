@@ -13,12 +13,8 @@ absl::StatusOr<SignatureVerdict> CosignVerifier::Verify(const ImageRef& image,
         "signature verification needs an image pinned by digest");
   }
   const std::string key = absl::StrCat(image.ToString(), " ", sha.str());
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = verified_.find(key);
-    if (it != verified_.end() && clock_->Now() < it->second.expires) {
-      return it->second.verdict;
-    }
+  if (std::optional<SignatureVerdict> known = verified_.Get(key)) {
+    return *known;
   }
   // The registry reads run unlocked: concurrent first checks of one image
   // may both fetch, which is harmless.
@@ -31,11 +27,7 @@ absl::StatusOr<SignatureVerdict> CosignVerifier::Verify(const ImageRef& image,
       .reason = std::string(signature::ReasonName(result.reason)),
       .provenance_status = std::string(
           signature::ProvenanceStatusName(result.provenance_status))};
-  if (verdict.verified) {
-    absl::MutexLock lock(&mu_);
-    if (verified_.size() >= kMaxCachedVerdicts) verified_.clear();
-    verified_[key] = {verdict, clock_->Now() + kVerifiedCacheTtl};
-  }
+  if (verdict.verified) verified_.Put(key, verdict);
   return verdict;
 }
 

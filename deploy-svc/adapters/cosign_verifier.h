@@ -12,15 +12,18 @@
 // five registry reads of .sig, .att and referrers (docs/performance.md).
 // Only deleting the signature or adding an attestation within the TTL goes
 // unseen until it expires. Unverified verdicts and errors are never kept: a
-// signature published after a first check counts at once.
+// signature published after a first check counts at once. At most
+// `max_cached_verdicts` images are remembered; beyond that the one
+// remembered longest ago is forgotten (common/bounded_cache.h). The tag ->
+// digest check is not this class's: a repointed tag resolves to another
+// digest, which has no verdict here.
 #ifndef SHAPIN_DEPLOY_SVC_ADAPTERS_COSIGN_VERIFIER_H_
 #define SHAPIN_DEPLOY_SVC_ADAPTERS_COSIGN_VERIFIER_H_
 
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/bounded_cache.h"
 #include "common/registry/clock.h"
 #include "common/registry/registry_client.h"
 #include "common/signature/signature_registry.h"
@@ -32,30 +35,24 @@ namespace shapin::deploy {
 class CosignVerifier : public SignatureVerifier {
  public:
   static constexpr absl::Duration kVerifiedCacheTtl = absl::Seconds(60);
-  // Bound on remembered images; the cache is emptied when it is reached.
   static constexpr size_t kMaxCachedVerdicts = 1024;
 
   // `client` and `clock` must outlive the verifier.
   CosignVerifier(registry::RegistryClient& client, signature::Verifier verifier,
-                 registry::Clock* clock = registry::RealClock::Get())
-      : store_(&client), verifier_(std::move(verifier)), clock_(clock) {}
+                 registry::Clock* clock = registry::RealClock::Get(),
+                 size_t max_cached_verdicts = kMaxCachedVerdicts)
+      : store_(&client),
+        verifier_(std::move(verifier)),
+        verified_(max_cached_verdicts, kVerifiedCacheTtl, clock) {}
 
   absl::StatusOr<SignatureVerdict> Verify(const ImageRef& image,
                                           const GitSha& sha) override;
 
  private:
-  struct CachedVerdict {
-    SignatureVerdict verdict;
-    absl::Time expires;
-  };
-
   signature::RegistrySignatureStore store_;
   signature::Verifier verifier_;
-  registry::Clock* clock_;
-  absl::Mutex mu_;
   // Keyed by pinned reference + SHA.
-  absl::flat_hash_map<std::string, CachedVerdict> verified_
-      ABSL_GUARDED_BY(mu_);
+  BoundedCache<SignatureVerdict> verified_;
 };
 
 }  // namespace shapin::deploy

@@ -34,39 +34,49 @@ class CosignVerifierTest : public ::testing::Test {
     repo_ = *ImageRef::Parse(absl::StrCat(registry_->host(), "/app"));
     sha_ = *GitSha::Parse(std::string(40, 'c'));
 
-    const std::string dir = absl::StrCat("/tmp/shapin-cosign-", getpid());
-    auto layout = registry::testing::OciLayoutBuilder::Create(dir);
-    ASSERT_TRUE(layout.ok());
-    auto layer = layout->AddRandomBlob(512, 7);
-    auto image = layout->AddImage(std::vector<registry::Descriptor>{*layer});
-    ASSERT_TRUE(layout->WriteIndex({*image}).ok());
-    auto pushed = writer_->PushOciLayout(dir, repo_, {sha_->str()});
-    std::filesystem::remove_all(dir);
-    ASSERT_TRUE(pushed.ok()) << pushed.status();
-    digest_ = pushed->digest;
+    digest_ = PushImage(sha_->str(), 7);
+    ASSERT_TRUE(digest_.has_value());
 
     auto key = signature::PrivateKey::GenerateP256();
     ASSERT_TRUE(key.ok());
     key_ = std::make_unique<signature::PrivateKey>(std::move(*key));
   }
 
+  // Pushes a one-layer image (random content from `seed`) tagged `tag`.
+  std::optional<Digest> PushImage(const std::string& tag, int seed) {
+    const std::string dir =
+        absl::StrCat("/tmp/shapin-cosign-", getpid(), "-", seed);
+    auto layout = registry::testing::OciLayoutBuilder::Create(dir);
+    EXPECT_TRUE(layout.ok());
+    auto layer = layout->AddRandomBlob(512, seed);
+    auto image = layout->AddImage(std::vector<registry::Descriptor>{*layer});
+    EXPECT_TRUE(layout->WriteIndex({*image}).ok());
+    auto pushed = writer_->PushOciLayout(dir, repo_, {tag});
+    std::filesystem::remove_all(dir);
+    EXPECT_TRUE(pushed.ok()) << pushed.status();
+    if (!pushed.ok()) return std::nullopt;
+    return pushed->digest;
+  }
+
   std::unique_ptr<CosignVerifier> VerifierTrusting(
       const signature::PrivateKey& key,
-      registry::Clock* clock = registry::RealClock::Get()) {
+      registry::Clock* clock = registry::RealClock::Get(),
+      size_t max_cached = CosignVerifier::kMaxCachedVerdicts) {
     signature::TrustConfig trust;
     trust.public_keys_pem = {key.public_key().ToPem()};
     auto material = signature::TrustMaterial::Create(trust);
     EXPECT_TRUE(material.ok()) << material.status();
     return std::make_unique<CosignVerifier>(
-        *reader_, signature::Verifier(std::move(*material)), clock);
+        *reader_, signature::Verifier(std::move(*material)), clock, max_cached);
   }
 
-  void Sign() {
+  void Sign() { Sign(*digest_); }
+  void Sign(const Digest& digest) {
     signature::Signer signer(*key_);
-    auto layer = signer.SignImage(repo_.name(), *digest_);
+    auto layer = signer.SignImage(repo_.name(), digest);
     ASSERT_TRUE(layer.ok()) << layer.status();
     signature::RegistrySignatureStore store(writer_.get());
-    ASSERT_TRUE(store.PublishSignature(repo_, *digest_, *layer).ok());
+    ASSERT_TRUE(store.PublishSignature(repo_, digest, *layer).ok());
   }
 
   ImageRef Pinned() {
@@ -145,6 +155,36 @@ TEST_F(CosignVerifierTest, VerifiedVerdictIsKeptForItsTtlUnverifiedIsNot) {
   // Expired: read again (and the stopped registry makes that an error).
   clock.Sleep(absl::Seconds(2));
   EXPECT_FALSE(verifier->Verify(Pinned(), *sha_).ok());
+}
+
+// At most max_cached verdicts are kept, the oldest forgotten first: with a
+// bound of 2, the first of three verified images is read again.
+TEST_F(CosignVerifierTest, RemembersAtMostItsBoundOfImages) {
+  registry::testing::FakeClock clock;
+  std::unique_ptr<CosignVerifier> verifier =
+      VerifierTrusting(*key_, &clock, /*max_cached=*/2);
+  std::vector<ImageRef> images;
+  for (int i = 0; i < 3; ++i) {
+    const GitSha sha =
+        *GitSha::Parse(std::string(40, static_cast<char>('a' + i)));
+    std::optional<Digest> d = PushImage(sha.str(), 100 + i);
+    ASSERT_TRUE(d.has_value());
+    Sign(*d);
+    images.push_back(repo_.with_tag(sha.str())->with_digest(*d));
+    absl::StatusOr<SignatureVerdict> v = verifier->Verify(images.back(), sha);
+    ASSERT_TRUE(v.ok()) << v.status();
+    ASSERT_TRUE(v->verified) << v->reason;
+  }
+  ASSERT_TRUE(registry_->Stop().ok());
+  for (int i : {2, 1}) {
+    const GitSha sha = *GitSha::Parse(*images[i].tag());
+    absl::StatusOr<SignatureVerdict> kept = verifier->Verify(images[i], sha);
+    ASSERT_TRUE(kept.ok()) << "image " << i << ": " << kept.status();
+    EXPECT_TRUE(kept->verified);
+  }
+  // Forgotten: read again, and the stopped registry makes that an error.
+  EXPECT_FALSE(
+      verifier->Verify(images[0], *GitSha::Parse(*images[0].tag())).ok());
 }
 
 }  // namespace
