@@ -368,10 +368,7 @@ absl::Status DeployPipeline::Execute(Attempt& a) {
   }
 
   SHAPIN_ASSIGN_OR_RETURN(r.rendered_manifest,
-                          RenderSdl({.template_yaml = a.env.template_yaml,
-                                     .service = a.env.config.service,
-                                     .image = pinned,
-                                     .env = ImageEnv(pinned)}));
+                          RenderManifest(environment, a.env, pinned));
   SHAPIN_ASSIGN_OR_RETURN(r.rendered_tfvars, RenderTfvars(pinned));
   // A dry run ends here: RunLocked writes the rendered result together with
   // the final state (one write instead of two, microseconds apart).
@@ -391,6 +388,22 @@ absl::Status DeployPipeline::Execute(Attempt& a) {
 
   const bool expect_change = !a.current || a.current->image_sha != r.image_sha;
   return AwaitRollout(a, *applied, expect_change);
+}
+
+absl::StatusOr<std::string> DeployPipeline::RenderManifest(
+    const std::string& environment, const Environment& env,
+    const ImageRef& image) {
+  const std::string key = absl::StrCat(environment, "\n", image.ToString());
+  if (std::optional<std::string> known = rendered_.Get(key)) {
+    return *std::move(known);
+  }
+  SHAPIN_ASSIGN_OR_RETURN(std::string sdl,
+                          RenderSdl({.template_yaml = env.template_yaml,
+                                     .service = env.config.service,
+                                     .image = image,
+                                     .env = ImageEnv(image)}));
+  rendered_.Put(key, sdl);
+  return sdl;
 }
 
 absl::Status DeployPipeline::AwaitRollout(Attempt& a,

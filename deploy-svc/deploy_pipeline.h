@@ -34,6 +34,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/bounded_cache.h"
 #include "common/config.h"
 #include "deploy-svc/deploy_metrics.h"
 #include "deploy-svc/deploy_policy.h"
@@ -148,6 +149,10 @@ class DeployPipeline {
   absl::StatusOr<Digest> CheckImage(const GitSha& sha, DeploymentKind kind,
                                     std::optional<int64_t> deployment_id,
                                     ImageFacts* facts_out);
+  // The environment's SDL pinned to `image`, remembered (see rendered_).
+  absl::StatusOr<std::string> RenderManifest(const std::string& environment,
+                                             const Environment& env,
+                                             const ImageRef& image);
   void Sleep(absl::Duration d) const;
 
   DeploymentStore& store_;
@@ -157,6 +162,14 @@ class DeployPipeline {
   DeployMetrics& metrics_;
   const std::map<std::string, Environment> environments_;
   const DeployPipelineOptions options_;
+  // Rendered SDL by environment and pinned image: it depends only on the
+  // environment's template and service (fixed for the pipeline's life) and
+  // on repository:sha@digest, which is immutable, so a repeat (every dry
+  // run and deploy of one SHA) skips yaml-cpp's parse and emit, ~1/4 of a
+  // dry run's CPU in deploy-svc (docs/performance.md). The digest itself is
+  // resolved from the registry on every call before this is consulted.
+  static constexpr size_t kMaxRenderedManifests = 256;
+  BoundedCache<std::string> rendered_{kMaxRenderedManifests};
 };
 
 }  // namespace shapin::deploy

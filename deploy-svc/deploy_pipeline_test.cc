@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -23,6 +24,7 @@
 #include "deploy-svc/adapters/curl_http_probe.h"
 #include "deploy-svc/adapters/postgres_deployment_store.h"
 #include "deploy-svc/adapters/registry_image_resolver.h"
+#include "deploy-svc/coalescing_image_resolver.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -117,7 +119,8 @@ class DeployPipelineTest : public ::testing::Test {
   void MakePipeline(const std::string& dseq,
                     absl::Duration rollout_timeout = absl::Seconds(10),
                     SignatureVerifier* verifier = nullptr,
-                    absl::Duration lock_wait = absl::ZeroDuration()) {
+                    absl::Duration lock_wait = absl::ZeroDuration(),
+                    ImageResolver* resolver = nullptr) {
     Environment env;
     env.config.target = "akash-console";
     env.config.service = "api";
@@ -129,8 +132,8 @@ class DeployPipelineTest : public ::testing::Test {
     std::map<std::string, Environment> envs;
     envs.emplace("production", std::move(env));
     pipeline_ = std::make_unique<DeployPipeline>(
-        *store_, *resolver_, verifier ? *verifier : verifier_, probe_,
-        *metrics_, std::move(envs),
+        *store_, resolver ? *resolver : *resolver_,
+        verifier ? *verifier : verifier_, probe_, *metrics_, std::move(envs),
         DeployPipelineOptions{.canonical_repository = canonical_,
                               .poll_interval = absl::Milliseconds(20),
                               .lock_wait = lock_wait});
@@ -433,6 +436,68 @@ TEST_F(DeployPipelineTest, DryRunRendersAndAppliesNothing) {
             absl::StatusCode::kNotFound);
   // A preview is not a deployment: DORA frequency and the p95 ignore it.
   EXPECT_THAT(Metrics(), Not(HasSubstr("shapin_deployments_total{")));
+}
+
+// The caches on the preflight path (shared tag lookups, rendered SDL) keep
+// nothing that could hide a tamper: after preflights of A, its tag is
+// repointed out of band and the very next call of each kind is
+// DIGEST_MISMATCH, recorded as such.
+TEST_F(DeployPipelineTest, TagRepointedAfterPreflightsIsCaughtAtTheNextCall) {
+  const Digest a = Canonical(kA, 10);
+  CoalescingImageResolver shared(*resolver_);
+  MakePipeline(Seed(), absl::Seconds(10), nullptr, absl::ZeroDuration(),
+               &shared);
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<ResolvedImageInfo> resolved =
+        pipeline_->Resolve(*GitSha::Parse(kA));
+    ASSERT_TRUE(resolved.ok()) << resolved.status();
+    EXPECT_EQ(resolved->digest, a);
+    absl::StatusOr<DeploymentRecord> dry = Deploy(kA, /*dry_run=*/true);
+    ASSERT_TRUE(dry.ok()) << dry.status();
+    EXPECT_THAT(dry->rendered_manifest, HasSubstr(a.str()));
+  }
+  const Digest other = Publish(canonical_, kA, 11);  // out of band
+  ASSERT_NE(other, a);
+
+  absl::StatusOr<ResolvedImageInfo> resolved =
+      pipeline_->Resolve(*GitSha::Parse(kA));
+  EXPECT_EQ(resolved.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ErrorCodeOf(resolved.status()), ErrorCode::kDigestMismatch);
+  absl::StatusOr<DeploymentRecord> dry = Deploy(kA, /*dry_run=*/true);
+  EXPECT_EQ(ErrorCodeOf(dry.status()), ErrorCode::kDigestMismatch)
+      << dry.status();
+  absl::StatusOr<DeploymentRecord> real = Deploy(kA);
+  EXPECT_EQ(ErrorCodeOf(real.status()), ErrorCode::kDigestMismatch)
+      << real.status();
+  EXPECT_EQ(CountPuts(), 0);
+  absl::StatusOr<Page<DeploymentRecord>> history =
+      store_->ListDeployments("production", {.page_size = 10});
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->items.size(), 4u);
+  EXPECT_EQ(history->items[0].error_code, "DIGEST_MISMATCH");
+  EXPECT_EQ(history->items[1].error_code, "DIGEST_MISMATCH");
+  EXPECT_EQ(history->items[1].state, DeploymentState::kFailed);
+  EXPECT_THAT(Metrics(),
+              HasSubstr("shapin_digest_mismatch_total{phase=\"deploy\"} 3"));
+}
+
+// Rendered manifests are remembered per pinned image and environment:
+// interleaved dry runs of two SHAs each get their own digest.
+TEST_F(DeployPipelineTest, RememberedManifestsStayWithTheirImage) {
+  const Digest a = Canonical(kA, 12);
+  const Digest b = Canonical(kB, 13);
+  MakePipeline(Seed());
+  for (const auto& [sha, digest, not_digest] :
+       {std::tuple{kA, a, b}, std::tuple{kB, b, a}, std::tuple{kA, a, b},
+        std::tuple{kB, b, a}}) {
+    absl::StatusOr<DeploymentRecord> d = Deploy(sha, /*dry_run=*/true);
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_THAT(
+        d->rendered_manifest,
+        HasSubstr(absl::StrCat(canonical_, ":", sha, "@", digest.str())));
+    EXPECT_THAT(d->rendered_manifest, Not(HasSubstr(not_digest.str())));
+    EXPECT_THAT(d->rendered_manifest, HasSubstr(absl::StrCat("GIT_SHA=", sha)));
+  }
 }
 
 TEST_F(DeployPipelineTest, RedeployingTheCurrentShaIsANoOp) {
