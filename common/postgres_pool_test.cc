@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "common/prepared_statement.h"
 #include "common/schema_migrations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -150,9 +151,8 @@ TEST_F(PostgresPoolTest, LostConnectionIsUnavailableThenReconnects) {
   // The backend is killed from another session while the call uses it, as
   // a server restart would.
   absl::Status lost = pool->Run([&](pqxx::connection& c) {
-    const int backend_pid = pqxx::nontransaction(c)
-                                .exec1("SELECT pg_backend_pid()")[0]
-                                .as<int>();
+    const int backend_pid =
+        pqxx::nontransaction(c).exec1("SELECT pg_backend_pid()")[0].as<int>();
     pqxx::connection admin(server_->url());
     pqxx::work kill(admin);
     kill.exec_params("SELECT pg_terminate_backend($1)", backend_pid);
@@ -206,6 +206,59 @@ TEST_F(PostgresPoolTest, IdleConnectionClosedByTheServerIsReplacedBeforeUse) {
   });
   EXPECT_TRUE(next.ok()) << next;
   EXPECT_NE(new_pid, backend_pid);
+}
+
+// ExecPrepared: one server-side prepared statement per text and connection,
+// reused by later calls, distinct texts distinct statements, and prepared
+// again on the connection that replaces a lost one.
+TEST_F(PostgresPoolTest, PreparedStatementsArePreparedOncePerConnection) {
+  auto pool = FreshPool("prepared", /*size=*/1);
+  const std::string add = "SELECT $1::int + $2::int";
+  const std::string mul = "SELECT $1::int * $2::int";
+  auto run = [&](const std::string& sql, int a, int b, int* out, int* prepared,
+                 int* pid) {
+    return pool->Run([&](pqxx::connection& c) {
+      pqxx::nontransaction tx(c);
+      *out = ExecPrepared1(tx, sql, a, b)[0].as<int>();
+      *prepared = ExecPrepared1(tx,
+                                "SELECT count(*)::int FROM"
+                                " pg_prepared_statements WHERE statement = $1",
+                                sql)[0]
+                      .as<int>();
+      *pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+      return absl::OkStatus();
+    });
+  };
+  int out = 0, prepared = 0, pid = 0, first_pid = 0;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(run(add, i, 2, &out, &prepared, &pid).ok());
+    EXPECT_EQ(out, i + 2);
+    EXPECT_EQ(prepared, 1);
+    if (i == 0) first_pid = pid;
+    EXPECT_EQ(pid, first_pid) << "one pooled connection";
+  }
+  ASSERT_TRUE(run(mul, 3, 4, &out, &prepared, &pid).ok());
+  EXPECT_EQ(out, 12);
+  EXPECT_EQ(prepared, 1);
+  EXPECT_NE(PreparedStatementName(add), PreparedStatementName(mul));
+
+  // The connection dies; its replacement prepares the statement anew.
+  {
+    pqxx::connection admin(server_->url());
+    pqxx::work tx(admin);
+    tx.exec_params("SELECT pg_terminate_backend($1)", first_pid);
+    tx.commit();
+  }
+  absl::Status s;
+  for (int i = 0; i < 100; ++i) {
+    s = run(add, 5, 6, &out, &prepared, &pid);
+    if (s.ok()) break;  // the first try may still pick the dying connection
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_NE(pid, first_pid);
+  EXPECT_EQ(out, 11);
+  EXPECT_EQ(prepared, 1);
 }
 
 TEST_F(PostgresPoolTest, UnreachableServerIsUnavailableWithoutThePassword) {

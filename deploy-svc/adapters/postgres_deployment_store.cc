@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/postgres_rows.h"
+#include "common/prepared_statement.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "pqxx/pqxx"
@@ -76,7 +77,8 @@ absl::StatusOr<std::vector<DeploymentRecord>> PostgresDeploymentStore::Select(
     // One statement is atomic on its own; BEGIN/COMMIT around it would be two
     // more round trips per call (docs/performance.md, preflight).
     pqxx::nontransaction tx(c);
-    pqxx::result rows = tx.exec_params(
+    pqxx::result rows = ExecPrepared(
+        tx,
         absl::StrCat("SELECT ", kColumns, " FROM deployments WHERE ", where_sql,
                      " ORDER BY deployment_id DESC LIMIT ", limit),
         pqxx::prepare::make_dynamic_params(params));
@@ -174,11 +176,12 @@ absl::StatusOr<std::vector<GitSha>> PostgresDeploymentStore::SuccessfulShas(
   std::vector<GitSha> shas;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
-    pqxx::result rows = tx.exec_params(
-        "SELECT image_sha FROM deployments WHERE environment = $1"
-        " AND state = 'succeeded' AND NOT dry_run"
-        " ORDER BY deployment_id DESC LIMIT $2",
-        environment, limit);
+    pqxx::result rows =
+        ExecPrepared(tx,
+                     "SELECT image_sha FROM deployments WHERE environment = $1"
+                     " AND state = 'succeeded' AND NOT dry_run"
+                     " ORDER BY deployment_id DESC LIMIT $2",
+                     environment, limit);
     for (const pqxx::row& row : rows) {
       SHAPIN_ASSIGN_OR_RETURN(GitSha sha, ShaColumn(row, 0));
       shas.push_back(sha);
@@ -194,7 +197,8 @@ absl::StatusOr<SignatureCoverage> PostgresDeploymentStore::SignatureCoverageOf(
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
     // Latest deployment per SHA, then the `window` newest of those.
-    pqxx::row row = tx.exec_params1(
+    pqxx::row row = ExecPrepared1(
+        tx,
         "WITH latest AS ("
         "  SELECT DISTINCT ON (image_sha) image_sha, deployment_id,"
         "    signature_status FROM deployments"
@@ -220,7 +224,8 @@ absl::StatusOr<DeploymentRecord> PostgresDeploymentStore::Create(
     // One atomic statement that returns the whole new row: no BEGIN/COMMIT
     // and no second query to read it back.
     pqxx::nontransaction tx(c);
-    pqxx::row row = tx.exec_params1(
+    pqxx::row row = ExecPrepared1(
+        tx,
         "INSERT INTO deployments (environment, kind, image_sha, state,"
         " target, requested_by, reason, dry_run, previous_sha,"
         " previous_digest)"
@@ -245,7 +250,8 @@ absl::Status PostgresDeploymentStore::Update(const DeploymentRecord& d) {
   return pool_.Run([&](pqxx::connection& c) -> absl::Status {
     // One atomic statement (autocommit): a missing row changes nothing.
     pqxx::nontransaction tx(c);
-    pqxx::result r = tx.exec_params(
+    pqxx::result r = ExecPrepared(
+        tx,
         "UPDATE deployments SET state = $2, digest = $3, image_ref = $4,"
         " error_code = $5, error_message = $6, signature_status = $7,"
         " signature_reason = $8, provenance_status = $9, target_ref = $10,"
@@ -276,7 +282,8 @@ absl::StatusOr<int> PostgresDeploymentStore::FailAbandoned(
   int n = 0;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    pqxx::result r = tx.exec_params(
+    pqxx::result r = ExecPrepared(
+        tx,
         "UPDATE deployments SET state = 'failed', error_code = "
         "'TARGET_FAILURE',"
         " error_message = $2, finished_at = now()"
@@ -288,7 +295,8 @@ absl::StatusOr<int> PostgresDeploymentStore::FailAbandoned(
         environment, reason);
     // In the audit trail too: the target may run what history calls failed.
     for (const pqxx::row& row : r) {
-      tx.exec_params(
+      ExecPrepared(
+          tx,
           "INSERT INTO events (kind, severity, deployment_id, git_sha,"
           " message) VALUES ('deployment_interrupted', 'warning', $1, $2, $3)",
           row[0].as<int64_t>(), row[1].as<std::string>(),
@@ -306,7 +314,8 @@ LockHolder PostgresDeploymentStore::HolderOf(const std::string& environment) {
   // Best effort: the name only makes the message clearer.
   (void)pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT
-    pqxx::result r = tx.exec_params(
+    pqxx::result r = ExecPrepared(
+        tx,
         "SELECT deployment_id, image_sha,"
         " extract(epoch from now() - COALESCE(started_at, created_at))"
         " FROM deployments"
@@ -334,15 +343,17 @@ absl::Status PostgresDeploymentStore::WithEnvironmentLock(
       {
         pqxx::nontransaction tx(c);
         attempt.acquired =
-            tx.exec_params1(absl::StrCat("SELECT pg_try_advisory_lock(",
-                                         kEnvironmentLockKey, ")"),
-                            environment)[0]
+            ExecPrepared1(tx,
+                          absl::StrCat("SELECT pg_try_advisory_lock(",
+                                       kEnvironmentLockKey, ")"),
+                          environment)[0]
                 .as<bool>();
       }
       if (!attempt.acquired) return absl::OkStatus();
       absl::Status result = fn();
       pqxx::nontransaction tx(c);
-      tx.exec_params(
+      ExecPrepared(
+          tx,
           absl::StrCat("SELECT pg_advisory_unlock(", kEnvironmentLockKey, ")"),
           environment);
       return result;
@@ -359,7 +370,8 @@ absl::StatusOr<HoldRecord> PostgresDeploymentStore::GetHold(
   hold.environment = environment;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT round trips
-    pqxx::result r = tx.exec_params(
+    pqxx::result r = ExecPrepared(
+        tx,
         "SELECT h.held, h.deployment_id, h.held_by,"
         " extract(epoch from h.held_since), COALESCE(h.released_by, ''),"
         " d.image_sha"
@@ -387,17 +399,19 @@ absl::Status PostgresDeploymentStore::SetHold(const std::string& environment,
                                               const std::string& held_by) {
   return pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    tx.exec_params(
+    ExecPrepared(
+        tx,
         "INSERT INTO environment_holds (environment, held, deployment_id,"
         " held_by, held_since) VALUES ($1, true, $2, $3, now())"
         " ON CONFLICT (environment) DO UPDATE SET held = true,"
         " deployment_id = $2, held_by = $3, held_since = now(),"
         " released_by = NULL, released_at = NULL",
         environment, deployment_id, held_by);
-    tx.exec_params(
-        "INSERT INTO events (kind, deployment_id, message) VALUES"
-        " ('environment_held', $1, $2)",
-        deployment_id, absl::StrCat(environment, " held by ", held_by));
+    ExecPrepared(tx,
+                 "INSERT INTO events (kind, deployment_id, message) VALUES"
+                 " ('environment_held', $1, $2)",
+                 deployment_id,
+                 absl::StrCat(environment, " held by ", held_by));
     tx.commit();
     return absl::OkStatus();
   });
@@ -407,14 +421,15 @@ absl::StatusOr<HoldRecord> PostgresDeploymentStore::ReleaseHold(
     const std::string& environment, const std::string& released_by) {
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    pqxx::result r = tx.exec_params(
+    pqxx::result r = ExecPrepared(
+        tx,
         "UPDATE environment_holds SET held = false, released_by = $2,"
         " released_at = now() WHERE environment = $1 AND held"
         " RETURNING deployment_id",
         environment, released_by);
     if (!r.empty()) {
-      tx.exec_params(
-          "INSERT INTO events (kind, message) VALUES ('hold_released', $1)",
+      ExecPrepared(
+          tx, "INSERT INTO events (kind, message) VALUES ('hold_released', $1)",
           absl::StrCat(environment, " released by ", released_by));
     }
     tx.commit();
@@ -428,7 +443,8 @@ absl::StatusOr<ImageFacts> PostgresDeploymentStore::GetImageFacts(
   ImageFacts facts;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT round trips
-    pqxx::result rows = tx.exec_params(
+    pqxx::result rows = ExecPrepared(
+        tx,
         "SELECT repository, repository_type, digest,"
         " extract(epoch from commit_time), COALESCE(signature_status, '')"
         " FROM images WHERE git_sha = $1",
@@ -455,7 +471,8 @@ PostgresDeploymentStore::RollbackCandidates(
   std::vector<RollbackCandidate> out;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::read_transaction tx(c);
-    pqxx::result rows = tx.exec_params(
+    pqxx::result rows = ExecPrepared(
+        tx,
         "SELECT i.git_sha, i.digest, extract(epoch from i.built_at),"
         " (SELECT extract(epoch from max(d.finished_at)) FROM deployments d"
         "   WHERE d.environment = $1 AND d.image_sha = i.git_sha"
@@ -484,7 +501,8 @@ absl::Status PostgresDeploymentStore::RecordEvent(
     const std::string& message) {
   return pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    tx.exec_params(
+    ExecPrepared(
+        tx,
         "INSERT INTO events (kind, severity, deployment_id, git_sha, message)"
         " VALUES ($1, $2, $3, $4, $5)",
         kind, severity, deployment_id, Nullable(git_sha), message);
