@@ -286,10 +286,8 @@ void DeployPipeline::RefreshSignatureCoverage(const std::string& environment) {
 
 absl::StatusOr<Digest> DeployPipeline::CheckImage(
     const GitSha& sha, DeploymentKind kind,
-    std::optional<int64_t> deployment_id, ImageFacts* facts_out) {
+    std::optional<int64_t> deployment_id, const ImageFacts& facts) {
   const std::string& repo = options_.canonical_repository;
-  SHAPIN_ASSIGN_OR_RETURN(ImageFacts facts, store_.GetImageFacts(repo, sha));
-  if (facts_out != nullptr) *facts_out = facts;
   if (kind == DeploymentKind::kRollback && !facts.canonical_digest) {
     return ShapinError(
         ErrorCode::kPolicyViolation,
@@ -324,10 +322,12 @@ absl::StatusOr<Digest> DeployPipeline::CheckImage(
 absl::Status DeployPipeline::Execute(Attempt& a) {
   DeploymentRecord& r = a.record;
   const std::string& environment = a.args.environment;
-  SHAPIN_RETURN_IF_ERROR(store_.Update(r));  // RUNNING
+  // RUNNING, and what the checks below need, in one round trip.
+  SHAPIN_ASSIGN_OR_RETURN(RunningChecks checks,
+                          store_.MarkRunning(r, options_.canonical_repository));
 
   if (r.kind == DeploymentKind::kDeploy) {
-    SHAPIN_ASSIGN_OR_RETURN(HoldRecord hold, store_.GetHold(environment));
+    const HoldRecord& hold = checks.hold;
     SHAPIN_RETURN_IF_ERROR(
         CheckHold(environment,
                   {.held = hold.held,
@@ -337,10 +337,10 @@ absl::Status DeployPipeline::Execute(Attempt& a) {
                   a.args.image_sha, a.args.override_hold));
   }
 
-  ImageFacts facts;
-  SHAPIN_ASSIGN_OR_RETURN(Digest digest, CheckImage(a.args.image_sha, r.kind,
-                                                    r.deployment_id, &facts));
-  a.commit_time = facts.commit_time;
+  SHAPIN_ASSIGN_OR_RETURN(
+      Digest digest,
+      CheckImage(a.args.image_sha, r.kind, r.deployment_id, checks.image));
+  a.commit_time = checks.image.commit_time;
   r.digest = digest;
   r.image_ref =
       PinnedRef(options_.canonical_repository, a.args.image_sha, digest);
@@ -473,11 +473,10 @@ absl::Status DeployPipeline::AwaitRollout(Attempt& a,
 
 absl::StatusOr<ResolvedImageInfo> DeployPipeline::Resolve(const GitSha& sha) {
   const std::string& repo = options_.canonical_repository;
-  // CheckImage reads the image facts; reuse them (one query, not two).
-  ImageFacts facts;
+  SHAPIN_ASSIGN_OR_RETURN(ImageFacts facts, store_.GetImageFacts(repo, sha));
   SHAPIN_ASSIGN_OR_RETURN(
       Digest digest,
-      CheckImage(sha, DeploymentKind::kDeploy, std::nullopt, &facts));
+      CheckImage(sha, DeploymentKind::kDeploy, std::nullopt, facts));
   ResolvedImageInfo info(digest);
   info.repository = repo;
   info.image_ref = PinnedRef(repo, sha, digest);

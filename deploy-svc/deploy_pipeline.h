@@ -144,11 +144,11 @@ class DeployPipeline {
   absl::Status Execute(Attempt& attempt);
   absl::Status AwaitRollout(Attempt& attempt, const ApplyResult& applied,
                             bool expect_change);
-  // The digest to deploy; `facts_out` (may be null) gets the recorded facts
-  // it was checked against.
+  // The digest to deploy: the tag resolved in the registry now, checked
+  // against what build-svc recorded (`facts`).
   absl::StatusOr<Digest> CheckImage(const GitSha& sha, DeploymentKind kind,
                                     std::optional<int64_t> deployment_id,
-                                    ImageFacts* facts_out);
+                                    const ImageFacts& facts);
   // The environment's SDL pinned to `image`, remembered (see rendered_).
   absl::StatusOr<std::string> RenderManifest(const std::string& environment,
                                              const Environment& env,

@@ -49,6 +49,13 @@ struct HoldRecord {
   std::optional<GitSha> held_sha;
 };
 
+// What a deployment's checks read when it starts running: its
+// environment's hold and what build-svc recorded about its SHA.
+struct RunningChecks {
+  HoldRecord hold;
+  ImageFacts image;
+};
+
 struct RollbackCandidate {
   explicit RollbackCandidate(GitSha sha, Digest d)
       : git_sha(std::move(sha)), digest(std::move(d)) {}
@@ -114,6 +121,11 @@ class DeploymentStore {
   // Writes the mutable fields (state, digest, image_ref, signature and
   // provenance, target_ref, endpoints, rendered manifest, errors, times).
   virtual absl::Status Update(const DeploymentRecord& d) = 0;
+  // Update(d) — d is RUNNING — and, in the same atomic statement, reads
+  // d.environment's hold (GetHold) and d.image_sha's image facts
+  // (GetImageFacts): one round trip where three were.
+  virtual absl::StatusOr<RunningChecks> MarkRunning(
+      const DeploymentRecord& d, const std::string& canonical_repository) = 0;
   // Deployments left PENDING or RUNNING by a process that died: marked
   // FAILED with `reason`. Called at start-up and before each deploy, under
   // the environment lock. Dry runs hold no lock, so one counts only when

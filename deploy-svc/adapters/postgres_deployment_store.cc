@@ -246,28 +246,90 @@ absl::StatusOr<DeploymentRecord> PostgresDeploymentStore::Create(
   return *std::move(created);
 }
 
+namespace {
+
+// The mutable fields of a deployment, $1 = deployment_id then $2..$16 as
+// bound by ExecWithRecord.
+constexpr char kUpdateDeployment[] =
+    "UPDATE deployments SET state = $2, digest = $3, image_ref = $4,"
+    " error_code = $5, error_message = $6, signature_status = $7,"
+    " signature_reason = $8, provenance_status = $9, target_ref = $10,"
+    " endpoints = $11::text[], rendered_manifest = $12,"
+    " started_at = to_timestamp($13), finished_at = to_timestamp($14),"
+    " duration_seconds = $15, rendered_tfvars = $16"
+    " WHERE deployment_id = $1 RETURNING deployment_id";
+
+// `sql` with $1..$16 bound to `d` as kUpdateDeployment expects, then
+// `extra` as $17...
+template <typename... Extra>
+pqxx::result ExecWithRecord(pqxx::transaction_base& tx, const std::string& sql,
+                            const DeploymentRecord& d, Extra&&... extra) {
+  return ExecPrepared(
+      tx, sql, d.deployment_id, std::string(DeploymentStateName(d.state)),
+      d.digest ? std::optional(d.digest->str()) : std::nullopt,
+      Nullable(d.image_ref), Nullable(d.error_code), Nullable(d.error_message),
+      Nullable(d.signature_status), Nullable(d.signature_reason),
+      Nullable(d.provenance_status), Nullable(d.target_ref),
+      TextArray(d.endpoints), Nullable(d.rendered_manifest),
+      EpochSeconds(d.started_at), EpochSeconds(d.finished_at),
+      d.duration_seconds, Nullable(d.rendered_tfvars),
+      std::forward<Extra>(extra)...);
+}
+
+// A hold row: 6 columns.
+constexpr char kHoldColumns[] =
+    "h.held, h.deployment_id, h.held_by, extract(epoch from h.held_since),"
+    " COALESCE(h.released_by, ''), d.image_sha";
+constexpr char kHoldFrom[] =
+    " FROM environment_holds h"
+    " LEFT JOIN deployments d ON d.deployment_id = h.deployment_id";
+
+// Fills `hold` from kHoldColumns starting at `first`; a NULL there (no
+// holds row) leaves it as is.
+absl::Status ReadHold(const pqxx::row& row, int first, HoldRecord& hold) {
+  if (row[first].is_null()) return absl::OkStatus();
+  hold.held = row[first].as<bool>();
+  if (!row[first + 1].is_null()) {
+    hold.deployment_id = row[first + 1].as<int64_t>();
+  }
+  hold.held_by = row[first + 2].as<std::string>();
+  hold.held_since = *OptionalTimeColumn(row, first + 3);
+  hold.released_by = row[first + 4].as<std::string>();
+  if (!row[first + 5].is_null()) {
+    SHAPIN_ASSIGN_OR_RETURN(GitSha sha, ShaColumn(row, first + 5));
+    hold.held_sha = sha;
+  }
+  return absl::OkStatus();
+}
+
+// An images row: 5 columns.
+constexpr char kImageFactsColumns[] =
+    "i.repository, i.repository_type, i.digest,"
+    " extract(epoch from i.commit_time), COALESCE(i.signature_status, '')";
+
+// Adds one images row (kImageFactsColumns at `first`; NULL: none) to `facts`.
+absl::Status AddImageFacts(const pqxx::row& row, int first,
+                           const std::string& canonical_repository,
+                           ImageFacts& facts) {
+  if (row[first].is_null()) return absl::OkStatus();
+  if (row[first].as<std::string>() == canonical_repository) {
+    SHAPIN_ASSIGN_OR_RETURN(Digest d, DigestColumn(row, first + 2));
+    facts.canonical_digest = d;
+    facts.commit_time = OptionalTimeColumn(row, first + 3);
+    facts.signature_status = row[first + 4].as<std::string>();
+  } else if (row[first + 1].as<std::string>() == "staging") {
+    facts.in_staging = true;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status PostgresDeploymentStore::Update(const DeploymentRecord& d) {
   return pool_.Run([&](pqxx::connection& c) -> absl::Status {
     // One atomic statement (autocommit): a missing row changes nothing.
     pqxx::nontransaction tx(c);
-    pqxx::result r = ExecPrepared(
-        tx,
-        "UPDATE deployments SET state = $2, digest = $3, image_ref = $4,"
-        " error_code = $5, error_message = $6, signature_status = $7,"
-        " signature_reason = $8, provenance_status = $9, target_ref = $10,"
-        " endpoints = $11::text[], rendered_manifest = $12,"
-        " started_at = to_timestamp($13), finished_at = to_timestamp($14),"
-        " duration_seconds = $15, rendered_tfvars = $16"
-        " WHERE deployment_id = $1 RETURNING deployment_id",
-        d.deployment_id, std::string(DeploymentStateName(d.state)),
-        d.digest ? std::optional(d.digest->str()) : std::nullopt,
-        Nullable(d.image_ref), Nullable(d.error_code),
-        Nullable(d.error_message), Nullable(d.signature_status),
-        Nullable(d.signature_reason), Nullable(d.provenance_status),
-        Nullable(d.target_ref), TextArray(d.endpoints),
-        Nullable(d.rendered_manifest), EpochSeconds(d.started_at),
-        EpochSeconds(d.finished_at), d.duration_seconds,
-        Nullable(d.rendered_tfvars));
+    pqxx::result r = ExecWithRecord(tx, kUpdateDeployment, d);
     if (r.empty()) {
       return absl::NotFoundError(
           absl::StrCat("deployment ", d.deployment_id, " not found"));
@@ -275,6 +337,37 @@ absl::Status PostgresDeploymentStore::Update(const DeploymentRecord& d) {
     tx.commit();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<RunningChecks> PostgresDeploymentStore::MarkRunning(
+    const DeploymentRecord& d, const std::string& canonical_repository) {
+  RunningChecks checks;
+  checks.hold.environment = d.environment;
+  SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    // One statement, so atomic on its own: the update, and one row per
+    // images row of the SHA (at least one), each carrying the hold.
+    pqxx::nontransaction tx(c);
+    static const std::string kSql = absl::StrCat(
+        "WITH running AS (", kUpdateDeployment, "),", " hold AS (SELECT ",
+        kHoldColumns, kHoldFrom, "   WHERE h.environment = $17),",
+        " facts AS (SELECT ", kImageFactsColumns,
+        "   FROM images i WHERE i.git_sha = $18)",
+        " SELECT (SELECT count(*) FROM running), hold.*, facts.*",
+        " FROM (SELECT 1) one LEFT JOIN hold ON true LEFT JOIN facts ON true");
+    pqxx::result rows =
+        ExecWithRecord(tx, kSql, d, d.environment, d.image_sha.str());
+    if (rows.empty() || rows[0][0].as<int64_t>() == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("deployment ", d.deployment_id, " not found"));
+    }
+    SHAPIN_RETURN_IF_ERROR(ReadHold(rows[0], 1, checks.hold));
+    for (const pqxx::row& row : rows) {
+      SHAPIN_RETURN_IF_ERROR(
+          AddImageFacts(row, 7, canonical_repository, checks.image));
+    }
+    return absl::OkStatus();
+  }));
+  return checks;
 }
 
 absl::StatusOr<int> PostgresDeploymentStore::FailAbandoned(
@@ -370,26 +463,13 @@ absl::StatusOr<HoldRecord> PostgresDeploymentStore::GetHold(
   hold.environment = environment;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT round trips
-    pqxx::result r = ExecPrepared(
-        tx,
-        "SELECT h.held, h.deployment_id, h.held_by,"
-        " extract(epoch from h.held_since), COALESCE(h.released_by, ''),"
-        " d.image_sha"
-        " FROM environment_holds h"
-        " LEFT JOIN deployments d ON d.deployment_id = h.deployment_id"
-        " WHERE h.environment = $1",
-        environment);
+    pqxx::result r =
+        ExecPrepared(tx,
+                     absl::StrCat("SELECT ", kHoldColumns, kHoldFrom,
+                                  " WHERE h.environment = $1"),
+                     environment);
     if (r.empty()) return absl::OkStatus();
-    hold.held = r[0][0].as<bool>();
-    if (!r[0][1].is_null()) hold.deployment_id = r[0][1].as<int64_t>();
-    hold.held_by = r[0][2].as<std::string>();
-    hold.held_since = *OptionalTimeColumn(r[0], 3);
-    hold.released_by = r[0][4].as<std::string>();
-    if (!r[0][5].is_null()) {
-      SHAPIN_ASSIGN_OR_RETURN(GitSha sha, ShaColumn(r[0], 5));
-      hold.held_sha = sha;
-    }
-    return absl::OkStatus();
+    return ReadHold(r[0], 0, hold);
   }));
   return hold;
 }
@@ -443,21 +523,14 @@ absl::StatusOr<ImageFacts> PostgresDeploymentStore::GetImageFacts(
   ImageFacts facts;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT round trips
-    pqxx::result rows = ExecPrepared(
-        tx,
-        "SELECT repository, repository_type, digest,"
-        " extract(epoch from commit_time), COALESCE(signature_status, '')"
-        " FROM images WHERE git_sha = $1",
-        sha.str());
+    pqxx::result rows =
+        ExecPrepared(tx,
+                     absl::StrCat("SELECT ", kImageFactsColumns,
+                                  " FROM images i WHERE i.git_sha = $1"),
+                     sha.str());
     for (const pqxx::row& row : rows) {
-      if (row[0].as<std::string>() == canonical_repository) {
-        SHAPIN_ASSIGN_OR_RETURN(Digest d, DigestColumn(row, 2));
-        facts.canonical_digest = d;
-        facts.commit_time = OptionalTimeColumn(row, 3);
-        facts.signature_status = row[4].as<std::string>();
-      } else if (row[1].as<std::string>() == "staging") {
-        facts.in_staging = true;
-      }
+      SHAPIN_RETURN_IF_ERROR(
+          AddImageFacts(row, 0, canonical_repository, facts));
     }
     return absl::OkStatus();
   }));

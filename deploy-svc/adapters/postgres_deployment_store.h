@@ -40,6 +40,9 @@ class PostgresDeploymentStore : public DeploymentStore {
       const std::string& environment, int window) override;
   absl::StatusOr<DeploymentRecord> Create(const NewDeployment& d) override;
   absl::Status Update(const DeploymentRecord& d) override;
+  absl::StatusOr<RunningChecks> MarkRunning(
+      const DeploymentRecord& d,
+      const std::string& canonical_repository) override;
   absl::StatusOr<int> FailAbandoned(const std::string& environment,
                                     const std::string& reason) override;
   absl::Status WithEnvironmentLock(

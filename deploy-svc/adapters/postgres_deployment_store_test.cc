@@ -186,6 +186,73 @@ TEST_F(PostgresDeploymentStoreTest, GetDeploymentAndNotFound) {
 // A second caller of the same process (queued in memory) and of another
 // process (its own pool, polling the advisory lock) waits for the holder
 // and runs once it has released, told who it waits for.
+// MarkRunning reads in its one statement what GetHold and GetImageFacts
+// read separately, and writes what Update writes.
+TEST_F(PostgresDeploymentStoreTest, MarkRunningReadsTheHoldAndImageFacts) {
+  const std::string canonical = "reg/app";
+  const std::string digest = "sha256:" + std::string(64, 'e');
+  NewDeployment fresh(*GitSha::Parse(Sha('a')));
+  fresh.environment = "production";
+  absl::StatusOr<DeploymentRecord> d = store_->Create(fresh);
+  ASSERT_TRUE(d.ok()) << d.status();
+  d->state = DeploymentState::kRunning;
+  d->started_at = absl::FromUnixSeconds(1700000000);
+
+  // Nothing recorded yet: no hold, no facts.
+  absl::StatusOr<RunningChecks> none = store_->MarkRunning(*d, canonical);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->hold.held);
+  EXPECT_EQ(none->hold.environment, "production");
+  EXPECT_FALSE(none->image.canonical_digest.has_value());
+  EXPECT_FALSE(none->image.in_staging);
+  EXPECT_EQ(store_->GetDeployment(d->deployment_id)->state,
+            DeploymentState::kRunning);
+
+  // A hold by a rollback of B, and A built into both repositories.
+  Insert("production", Sha('b'), "succeeded", false, "rollback");
+  const int64_t rollback_id = store_->GetCurrent("production")->deployment_id;
+  ASSERT_TRUE(store_->SetHold("production", rollback_id, "ops").ok());
+  ASSERT_TRUE(
+      pool_
+          ->Run([&](pqxx::connection& c) {
+            pqxx::work tx(c);
+            for (const auto& [repo, type] :
+                 {std::pair{canonical, "canonical"},
+                  std::pair{std::string("reg/app-staging"), "staging"}}) {
+              tx.exec_params(
+                  "INSERT INTO images (repository, repository_type,"
+                  " git_sha, digest, branch, signature_status)"
+                  " VALUES ($1, $2, $3, $4, 'main', 'signed')",
+                  repo, type, Sha('a'), digest);
+            }
+            tx.commit();
+            return absl::OkStatus();
+          })
+          .ok());
+  absl::StatusOr<RunningChecks> checks = store_->MarkRunning(*d, canonical);
+  ASSERT_TRUE(checks.ok()) << checks.status();
+  absl::StatusOr<HoldRecord> hold = store_->GetHold("production");
+  absl::StatusOr<ImageFacts> facts =
+      store_->GetImageFacts(canonical, *GitSha::Parse(Sha('a')));
+  ASSERT_TRUE(hold.ok() && facts.ok());
+  EXPECT_TRUE(checks->hold.held);
+  EXPECT_EQ(checks->hold.deployment_id, rollback_id);
+  EXPECT_EQ(checks->hold.held_by, "ops");
+  EXPECT_EQ(checks->hold.held_sha, *GitSha::Parse(Sha('b')));
+  EXPECT_EQ(checks->hold.held_since, hold->held_since);
+  EXPECT_EQ(checks->hold.held_sha, hold->held_sha);
+  EXPECT_EQ(checks->image.canonical_digest, *Digest::Parse(digest));
+  EXPECT_EQ(checks->image.canonical_digest, facts->canonical_digest);
+  EXPECT_TRUE(checks->image.in_staging);
+  EXPECT_EQ(checks->image.signature_status, "signed");
+  EXPECT_EQ(store_->GetDeployment(d->deployment_id)->started_at, d->started_at);
+
+  DeploymentRecord missing = *d;
+  missing.deployment_id += 1000;
+  EXPECT_EQ(store_->MarkRunning(missing, canonical).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(PostgresDeploymentStoreTest, ASecondCallerWaitsForTheLockThenRuns) {
   auto other_pool = PostgresPool::Connect({.url = url_});
   ASSERT_TRUE(other_pool.ok()) << other_pool.status();
