@@ -195,9 +195,16 @@ std::string TestSpace::WriteDeployConfig(
   static int counter = 0;
   const std::string path =
       absl::StrCat(dir, "/deploy-svc-", ++counter, ".yaml");
-  std::string yaml =
-      absl::StrCat(CommonConfig(*this, *grpc_address, *metrics_address),
-                   "deploy:\n  environments:\n");
+  std::string yaml = absl::StrCat(
+      CommonConfig(*this, *grpc_address, *metrics_address), "deploy:\n");
+  if (!signature_public_key_file.empty()) {
+    // build-svc's default build.signing.builder_id.
+    absl::StrAppend(&yaml, "  signature:\n    public_key_files: [",
+                    signature_public_key_file,
+                    "]\n    allowed_builder_ids: "
+                    "[https://github.com/mconstant/shapin/build-svc@v1]\n");
+  }
+  absl::StrAppend(&yaml, "  environments:\n");
   for (const DeployEnvironmentSettings& e : environments) {
     absl::StrAppend(
         &yaml, "    ", e.name, ":\n      target: local\n",

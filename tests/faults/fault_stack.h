@@ -76,6 +76,10 @@ struct TestSpace {
   std::string staging_repository;
   std::string base_image;
   std::string work_dir;  // build.work_dir
+  // deploy.signature.public_key_files of deploy-svc configs written
+  // afterwards (with build-svc's default builder id allowed); empty: none,
+  // so every image is unverified.
+  std::string signature_public_key_file = "";
 
   // Writes a build-svc (deploy-svc) config listening on fresh ports and
   // returns its path; *grpc_address receives the gRPC address.

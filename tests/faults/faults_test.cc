@@ -1181,5 +1181,109 @@ TEST_F(FaultsTest, ManyWaitingCallersCostNoThreadsNorQueries) {
     EXPECT_EQ(watched[i], v1::BUILD_STATE_CANCELED);
   }
 }
+// The preflight caches (verified signature verdicts, rendered manifests)
+// and the shared tag lookups must not hide a tamper: a signed image is
+// resolved and dry-run repeatedly — and by eight clients in a loop — so
+// every cache is warm, then its SHA tag is repointed out of band. The very
+// next ResolveImage and dry run are DATA_LOSS (DIGEST_MISMATCH), and so is
+// every background call that started after the push returned.
+TEST_F(FaultsTest, TagRepointedUnderWarmCachesIsCaughtAtTheVeryNextCall) {
+  ServiceProcess& build_svc =
+      StartBuildSvc("build-svc", {.signing_key_file = NewSigningKey()});
+  space_.signature_public_key_file = absl::StrCat(space_.dir, "/cosign.pub");
+  std::ofstream(space_.signature_public_key_file)
+      << signing_key_->public_key().ToPem();
+  const std::string sha = stack_->Commit("main", 0);
+  const std::string built = BuildMain(build_svc, sha);
+  const std::string env = "faults";
+  ServiceProcess& deploy_svc = StartDeploySvc(
+      "deploy-svc", {{.name = env, .container_name = NewContainerName()}});
+  auto stub = v1::DeployService::NewStub(deploy_svc.channel());
+  auto resolve = [&](v1::ResolvedImage* out) {
+    grpc::ClientContext ctx;
+    Authorize(ctx);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(30));
+    v1::ResolveImageRequest req;
+    req.set_image_sha(sha);
+    return stub->ResolveImage(&ctx, req, out);
+  };
+  for (int i = 0; i < 3; ++i) {
+    v1::ResolvedImage r;
+    grpc::Status s = resolve(&r);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(r.digest(), built);
+    EXPECT_EQ(r.signature_status(), "verified") << r.signature_reason();
+    v1::Deployment dry;
+    s = Deploy(deploy_svc, env, sha, &dry, /*dry_run=*/true);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(dry.signature_status(), "verified");
+  }
+
+  // Eight clients resolve in a loop, noting when each call started.
+  struct Outcome {
+    absl::Time started;
+    grpc::StatusCode code;
+  };
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<Outcome>> outcomes(8);
+  std::vector<std::thread> load;
+  for (auto& mine : outcomes) {
+    load.emplace_back([&, &mine = mine] {
+      auto own = v1::DeployService::NewStub(deploy_svc.channel());
+      while (!stop) {
+        grpc::ClientContext ctx;
+        Authorize(ctx);
+        v1::ResolveImageRequest req;
+        req.set_image_sha(sha);
+        v1::ResolvedImage r;
+        const absl::Time started = absl::Now();
+        grpc::Status s = own->ResolveImage(&ctx, req, &r);
+        mine.push_back({started, s.error_code()});
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));  // let the load run warm
+  const std::string tampered = PushOutOfBand(sha, 11);
+  const absl::Time repointed = absl::Now();
+  EXPECT_NE(tampered, "");
+  EXPECT_NE(tampered, built);
+  v1::ResolvedImage after;
+  grpc::Status next = resolve(&after);
+  v1::Deployment dry;
+  grpc::Status next_dry = Deploy(deploy_svc, env, sha, &dry, /*dry_run=*/true);
+  absl::SleepFor(absl::Milliseconds(300));
+  stop = true;
+  for (std::thread& t : load) t.join();
+
+  EXPECT_EQ(next.error_code(), grpc::StatusCode::DATA_LOSS)
+      << next.error_message();
+  EXPECT_THAT(next.error_message(), HasSubstr("DIGEST_MISMATCH"));
+  EXPECT_EQ(next_dry.error_code(), grpc::StatusCode::DATA_LOSS)
+      << next_dry.error_message();
+  int before = 0, after_push = 0;
+  for (const auto& mine : outcomes) {
+    for (const Outcome& o : mine) {
+      if (o.started < repointed) {
+        ++before;
+        continue;
+      }
+      ++after_push;
+      EXPECT_EQ(o.code, grpc::StatusCode::DATA_LOSS)
+          << "a call that started " << (o.started - repointed)
+          << " after the repoint was answered from before it";
+    }
+  }
+  EXPECT_GT(before, 0);
+  EXPECT_GT(after_push, 0);
+  // Every dry run is on record; the last one failed as a mismatch.
+  EXPECT_EQ(Sql("SELECT state, error_code FROM deployments"
+                " ORDER BY deployment_id DESC LIMIT 1"),
+            (Rows{{"failed", "DIGEST_MISMATCH"}}));
+  EXPECT_EQ(Value("SELECT count(*) FROM deployments WHERE state = 'succeeded'"
+                  " AND signature_status = 'verified'"),
+            "3");
+}
+
 }  // namespace
 }  // namespace shapin::faults
