@@ -12,44 +12,38 @@ absl::StatusOr<std::optional<Digest>> CoalescingImageResolver::ResolveTag(
   const std::string key = absl::StrCat(repository, "\n", tag);
   absl::MutexLock lock(&mu_);
   ++lookups_;
-  std::shared_ptr<Round> round;
-  {
-    Tag& t = tags_[key];  // may move while we wait: not kept
-    if (t.in_flight == nullptr) {
-      t.in_flight = std::make_shared<Round>();
-    }
-    if (!t.in_flight->sent) {
-      // Not sent yet, so its request starts after we arrived.
-      round = t.in_flight;
-    } else {
-      // Sent before we arrived: its answer may predate us. Share the next.
-      if (t.next == nullptr) t.next = std::make_shared<Round>();
-      round = t.next;
-    }
-  }
-  // Ours to send once it is the tag's current round and nobody sent it yet;
-  // finished once a member's request answered.
+  // Join the tag's round that has not been sent (its request goes out after
+  // we arrived), or open it.
+  std::shared_ptr<Round>& next = tags_[key].next;
+  if (next == nullptr) next = std::make_shared<Round>();
+  const std::shared_ptr<Round> round = next;
+  // Ours to send once no request of the tag is out and no member has sent
+  // it; finished once a member's request answered. (tags_ may rehash while
+  // we wait: look the tag up each time.)
   const Round* r = round.get();
   auto ready = [this, &key, r]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (r->done) return true;
     auto it = tags_.find(key);
-    return !r->sent && it != tags_.end() && it->second.in_flight.get() == r;
+    return !r->sent && it != tags_.end() && !it->second.out;
   };
   if (!ready()) {
     ++waiting_;
     mu_.Await(absl::Condition(&ready));
     --waiting_;
   }
-  if (!round->done) {
-    round->sent = true;
-    Send(key, repository, tag, *round);
-  }
+  if (!round->done) Send(key, repository, tag, *round);
   return round->result;
 }
 
 void CoalescingImageResolver::Send(const std::string& key,
                                    const std::string& repository,
                                    absl::string_view tag, Round& round) {
+  round.sent = true;
+  {
+    Tag& t = tags_[key];
+    if (t.next.get() == &round) t.next = nullptr;  // later arrivals: a new one
+    t.out = true;
+  }
   ++requests_;
   mu_.Unlock();
   absl::StatusOr<std::optional<Digest>> result =
@@ -57,15 +51,11 @@ void CoalescingImageResolver::Send(const std::string& key,
   mu_.Lock();
   round.result = std::move(result);
   round.done = true;
-  auto it = tags_.find(key);
-  if (it == tags_.end()) return;  // not reached: the entry lives while out
-  if (it->second.next != nullptr) {
-    // The lookups that arrived meanwhile: their request may go out now.
-    it->second.in_flight = std::move(it->second.next);
-    it->second.next = nullptr;
-  } else {
-    tags_.erase(it);
-  }
+  Tag& t = tags_[key];
+  t.out = false;
+  // The round that collected meanwhile (if any) may go out now: its
+  // waiters see that nothing is out.
+  if (t.next == nullptr) tags_.erase(key);
 }
 
 int64_t CoalescingImageResolver::lookups() const {

@@ -55,15 +55,15 @@ class CoalescingImageResolver : public ImageResolver {
     bool done = false;
     absl::StatusOr<std::optional<Digest>> result = std::nullopt;
   };
-  // Per tag: the round whose request is out, and the round collecting the
-  // lookups that arrived meanwhile (its request goes out after that one).
+  // Per tag: whether a request is out, and the round collecting the
+  // lookups that arrived since it went out (sent once it is back).
   struct Tag {
-    std::shared_ptr<Round> in_flight;
+    bool out = false;
     std::shared_ptr<Round> next;
   };
 
-  // Sends `round`'s request (mu_ held on entry and exit, not during it),
-  // then starts the next round of `key`, if any.
+  // Sends `round`'s request and records its answer (mu_ held on entry and
+  // exit, not while the request is out).
   void Send(const std::string& key, const std::string& repository,
             absl::string_view tag, Round& round)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
