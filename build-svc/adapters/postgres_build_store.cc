@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/postgres_rows.h"
+#include "common/prepared_statement.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "pqxx/pqxx"
@@ -196,21 +197,22 @@ absl::StatusOr<Page<BuildRecord>> PostgresBuildStore::ListBuilds(
     const BuildFilter& filter, const PageRequest& page) {
   Page<BuildRecord> result;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
+    pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT
     // NULL parameters disable their filter; each combination stays an index
     // range scan on (git_sha|branch, build_id).
     const std::optional<std::string> sha =
         filter.git_sha ? std::optional(filter.git_sha->str()) : std::nullopt;
     const std::optional<std::string> branch =
         filter.branch.empty() ? std::nullopt : std::optional(filter.branch);
-    pqxx::result rows = tx.exec_params(
-        absl::StrCat("SELECT ", kBuildColumns,
-                     " FROM builds"
-                     " WHERE ($1::text IS NULL OR git_sha = $1)"
-                     "   AND ($2::text IS NULL OR branch = $2)"
-                     "   AND ($3::bigint IS NULL OR build_id < $3)"
-                     " ORDER BY build_id DESC LIMIT $4"),
-        sha, branch, page.before_id, page.page_size + 1);
+    pqxx::result rows =
+        ExecPrepared(tx,
+                     absl::StrCat("SELECT ", kBuildColumns,
+                                  " FROM builds"
+                                  " WHERE ($1::text IS NULL OR git_sha = $1)"
+                                  "   AND ($2::text IS NULL OR branch = $2)"
+                                  "   AND ($3::bigint IS NULL OR build_id < $3)"
+                                  " ORDER BY build_id DESC LIMIT $4"),
+                     sha, branch, page.before_id, page.page_size + 1);
     for (const pqxx::row& row : rows) {
       if (static_cast<int>(result.items.size()) == page.page_size) {
         result.next_before_id = result.items.back().build_id;
@@ -227,11 +229,12 @@ absl::StatusOr<Page<BuildRecord>> PostgresBuildStore::ListBuilds(
 absl::StatusOr<BuildRecord> PostgresBuildStore::GetBuild(int64_t build_id) {
   std::optional<BuildRecord> found;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
+    pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT
     pqxx::result rows =
-        tx.exec_params(absl::StrCat("SELECT ", kBuildColumns,
-                                    " FROM builds WHERE build_id = $1"),
-                       build_id);
+        ExecPrepared(tx,
+                     absl::StrCat("SELECT ", kBuildColumns,
+                                  " FROM builds WHERE build_id = $1"),
+                     build_id);
     if (rows.empty()) return absl::OkStatus();
     SHAPIN_ASSIGN_OR_RETURN(BuildRecord b, BuildFromRow(rows[0]));
     found = std::move(b);
@@ -247,8 +250,9 @@ absl::StatusOr<ImageRecord> PostgresBuildStore::GetImage(const GitSha& sha,
                                                          RepositoryType type) {
   std::optional<ImageRecord> found;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
-    pqxx::result rows = tx.exec_params(
+    pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT
+    pqxx::result rows = ExecPrepared(
+        tx,
         absl::StrCat("SELECT ", kImageColumns,
                      " FROM images WHERE git_sha = $1 AND repository_type = $2"
                      " ORDER BY image_id DESC LIMIT 1"),
@@ -268,8 +272,9 @@ absl::StatusOr<std::optional<ImageRecord>> PostgresBuildStore::RecordedImage(
     const std::string& repository, const GitSha& sha) {
   std::optional<ImageRecord> found;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
-    pqxx::result rows = tx.exec_params(
+    pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT
+    pqxx::result rows = ExecPrepared(
+        tx,
         absl::StrCat("SELECT ", kImageColumns,
                      " FROM images WHERE repository = $1 AND git_sha = $2"),
         repository, sha.str());
@@ -326,8 +331,9 @@ absl::StatusOr<std::vector<LogLine>> PostgresBuildStore::LogsSince(
     int64_t build_id, int after_seq, int limit) {
   std::vector<LogLine> lines;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
-    pqxx::result rows = tx.exec_params(
+    pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT
+    pqxx::result rows = ExecPrepared(
+        tx,
         "SELECT seq, line FROM build_logs WHERE build_id = $1 AND seq > $2"
         " ORDER BY seq LIMIT $3",
         build_id, after_seq, limit);
@@ -342,8 +348,9 @@ absl::StatusOr<std::vector<LogLine>> PostgresBuildStore::LogsSince(
 absl::StatusOr<int64_t> PostgresBuildStore::QueueDepth() {
   int64_t depth = 0;
   SHAPIN_RETURN_IF_ERROR(pool_.Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::read_transaction tx(c);
-    depth = tx.exec1("SELECT count(*) FROM builds WHERE state = 'queued'")[0]
+    pqxx::nontransaction tx(c);  // one statement: no BEGIN/COMMIT
+    depth = ExecPrepared1(
+                tx, "SELECT count(*) FROM builds WHERE state = 'queued'")[0]
                 .as<int64_t>();
     return absl::OkStatus();
   }));
