@@ -26,13 +26,13 @@
 // latency with N closed-loop clients is N / throughput, and throughput is
 // bounded by the CPU per call summed over the processes sharing the cores.
 // --skopeo-runs=0 skips the skopeo baseline.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -160,9 +160,15 @@ double TreeCpuSeconds(int root) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     int pid = 0;
     if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
+    // A process may exit between the listing and the read (libstdc++'s
+    // streams throw then): read(2), and skip what is gone.
+    const int fd = open((entry.path() / "stat").c_str(), O_RDONLY);
+    if (fd < 0) continue;
+    char buf[1024];
+    const ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) continue;
+    const std::string stat(buf, static_cast<size_t>(n));
     // Fields after "(comm)": state ppid … utime (14th) stime (15th).
     size_t close = stat.rfind(')');
     if (close == std::string::npos) continue;
