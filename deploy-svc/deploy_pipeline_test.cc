@@ -156,18 +156,11 @@ class DeployPipelineTest : public ::testing::Test {
   // publish it; returns its digest.
   Digest Publish(const std::string& repository, const std::string& sha,
                  uint64_t seed) {
-    const std::string dir =
-        absl::StrCat("/tmp/shapin-deploy-test-", getpid(), "-", seed);
-    auto layout = registry::testing::OciLayoutBuilder::Create(dir);
-    EXPECT_TRUE(layout.ok());
-    auto layer = layout->AddRandomBlob(1024, seed);
-    auto image = layout->AddImage(std::vector<registry::Descriptor>{*layer});
-    EXPECT_TRUE(layout->WriteIndex({*image}).ok());
-    auto pushed =
-        writer_->PushOciLayout(dir, *ImageRef::Parse(repository), {sha});
-    std::filesystem::remove_all(dir);
-    EXPECT_TRUE(pushed.ok()) << pushed.status();
-    return pushed->digest;
+    absl::StatusOr<Digest> d = registry::testing::PushRandomImage(
+        *writer_, *ImageRef::Parse(repository), {sha}, seed,
+        absl::StrCat("/tmp/shapin-deploy-test-", getpid(), "-", seed));
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? *d : *Digest::Parse("sha256:" + std::string(64, '0'));
   }
 
   // The images row build-svc writes after publishing.

@@ -44,18 +44,12 @@ class CosignVerifierTest : public ::testing::Test {
 
   // Pushes a one-layer image (random content from `seed`) tagged `tag`.
   std::optional<Digest> PushImage(const std::string& tag, int seed) {
-    const std::string dir =
-        absl::StrCat("/tmp/shapin-cosign-", getpid(), "-", seed);
-    auto layout = registry::testing::OciLayoutBuilder::Create(dir);
-    EXPECT_TRUE(layout.ok());
-    auto layer = layout->AddRandomBlob(512, seed);
-    auto image = layout->AddImage(std::vector<registry::Descriptor>{*layer});
-    EXPECT_TRUE(layout->WriteIndex({*image}).ok());
-    auto pushed = writer_->PushOciLayout(dir, repo_, {tag});
-    std::filesystem::remove_all(dir);
-    EXPECT_TRUE(pushed.ok()) << pushed.status();
-    if (!pushed.ok()) return std::nullopt;
-    return pushed->digest;
+    absl::StatusOr<Digest> d = registry::testing::PushRandomImage(
+        *writer_, repo_, {tag}, seed,
+        absl::StrCat("/tmp/shapin-cosign-", getpid(), "-", seed), 512);
+    EXPECT_TRUE(d.ok()) << d.status();
+    if (!d.ok()) return std::nullopt;
+    return *d;
   }
 
   std::unique_ptr<CosignVerifier> VerifierTrusting(

@@ -274,20 +274,11 @@ class FaultsTest : public ::testing::Test {
   // Pushes a one-layer image of random content (`seed`) under canonical:`tag`
   // behind the services' back; its digest, or "" (and a failure).
   std::string PushOutOfBand(const std::string& tag, uint64_t seed) {
-    const fs::path dir = fs::path(space_.dir) / absl::StrCat("oob-", seed);
-    auto layout = registry::testing::OciLayoutBuilder::Create(dir);
-    EXPECT_TRUE(layout.ok()) << layout.status();
-    if (!layout.ok()) return "";
-    auto layer = layout->AddRandomBlob(1024, seed);
-    auto image = layer.ok() ? layout->AddImage({*layer}) : layer;
-    if (!image.ok() || !layout->WriteIndex({*image}).ok()) {
-      ADD_FAILURE() << "cannot write the layout in " << dir;
-      return "";
-    }
-    auto pushed = registry_client_->PushOciLayout(
-        dir, *ImageRef::Parse(space_.canonical_repository), {tag});
-    EXPECT_TRUE(pushed.ok()) << pushed.status();
-    return pushed.ok() ? pushed->digest.str() : "";
+    absl::StatusOr<Digest> d = registry::testing::PushRandomImage(
+        *registry_client_, *ImageRef::Parse(space_.canonical_repository), {tag},
+        seed, fs::path(space_.dir) / absl::StrCat("oob-", seed));
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? d->str() : "";
   }
 
   // From now on the space's repositories are reached through a gate in

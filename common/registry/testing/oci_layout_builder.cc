@@ -14,6 +14,7 @@
 #include "common/digest.h"
 #include "common/registry/manifest.h"
 #include "common/registry/sha256_hasher.h"
+#include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace shapin::registry::testing {
@@ -153,6 +154,28 @@ absl::Status OciLayoutBuilder::WriteIndex(
                 {"mediaType", std::string(kOciIndexType)},
                 {"manifests", list}};
   return WriteBytes(dir_ / "index.json", index.dump());
+}
+
+absl::StatusOr<Digest> PushRandomImage(RegistryClient& client,
+                                       const ImageRef& repository,
+                                       const std::vector<std::string>& tags,
+                                       uint64_t seed,
+                                       const std::filesystem::path& scratch_dir,
+                                       uint64_t layer_bytes) {
+  absl::StatusOr<PushResult> pushed = [&]() -> absl::StatusOr<PushResult> {
+    SHAPIN_ASSIGN_OR_RETURN(OciLayoutBuilder layout,
+                            OciLayoutBuilder::Create(scratch_dir));
+    SHAPIN_ASSIGN_OR_RETURN(Descriptor layer,
+                            layout.AddRandomBlob(layer_bytes, seed));
+    SHAPIN_ASSIGN_OR_RETURN(Descriptor image,
+                            layout.AddImage(std::vector<Descriptor>{layer}));
+    SHAPIN_RETURN_IF_ERROR(layout.WriteIndex({image}));
+    return client.PushOciLayout(scratch_dir, repository, tags);
+  }();
+  std::error_code ignored;
+  std::filesystem::remove_all(scratch_dir, ignored);
+  if (!pushed.ok()) return pushed.status();
+  return pushed->digest;
 }
 
 }  // namespace shapin::registry::testing

@@ -20,7 +20,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/digest.h"
+#include "common/image_ref.h"
 #include "common/registry/manifest.h"
+#include "common/registry/registry_client.h"
 
 namespace shapin::registry::testing {
 
@@ -64,6 +67,17 @@ class OciLayoutBuilder {
   explicit OciLayoutBuilder(std::filesystem::path dir) : dir_(std::move(dir)) {}
   std::filesystem::path dir_;
 };
+
+// Pushes a one-layer image (`layer_bytes` random bytes from `seed`) to
+// `repository` under `tags`, through a layout written to `scratch_dir` and
+// removed afterwards; returns the image's digest. How tests publish an
+// image, or overwrite a tag out of band.
+absl::StatusOr<Digest> PushRandomImage(RegistryClient& client,
+                                       const ImageRef& repository,
+                                       const std::vector<std::string>& tags,
+                                       uint64_t seed,
+                                       const std::filesystem::path& scratch_dir,
+                                       uint64_t layer_bytes = 1024);
 
 }  // namespace shapin::registry::testing
 
