@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "civetweb.h"
 #include "common/error_code.h"
+#include "common/full_stack_call.h"
 #include "common/log.h"
 #include "common/registry/manifest.h"
 #include "common/status_macros.h"
@@ -175,7 +176,12 @@ void RegistryRelay::Fail(const absl::Status& s) {
 }
 
 int RegistryRelay::HandleRequest(mg_connection* conn, void* self) {
-  return static_cast<RegistryRelay*>(self)->Handle(conn);
+  // civetweb's worker stack is 100 KiB; uploads go on upstream through
+  // libcurl and TLS (common/full_stack_call.h).
+  int status = 500;
+  CallOnFullStack(
+      [&] { status = static_cast<RegistryRelay*>(self)->Handle(conn); });
+  return status;
 }
 
 int RegistryRelay::Handle(mg_connection* conn) {

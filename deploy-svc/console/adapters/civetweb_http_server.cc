@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "civetweb.h"
+#include "common/full_stack_call.h"
 #include "common/log.h"
 #include "openssl/err.h"
 #include "openssl/ssl.h"
@@ -116,7 +117,12 @@ int CivetwebHttpServer::OnLog(const mg_connection*, const char* message) {
 }
 
 int CivetwebHttpServer::OnRequest(mg_connection* conn, void* self) {
-  return static_cast<CivetwebHttpServer*>(self)->Serve(conn);
+  // civetweb's worker stack is 100 KiB; the handler reaches Postgres, the
+  // registry and TLS (common/full_stack_call.h).
+  int status = 500;
+  CallOnFullStack(
+      [&] { status = static_cast<CivetwebHttpServer*>(self)->Serve(conn); });
+  return status;
 }
 
 int CivetwebHttpServer::Serve(mg_connection* conn) {

@@ -3,7 +3,8 @@
 // loads, so one copy lives in the process). civetweb parses HTTP; this
 // adapter only turns its request into an HttpRequest, reads the body (at
 // most `max_body_bytes`, else 413 before the handler runs), calls the
-// handler on civetweb's worker thread, and writes the HttpResponse back.
+// handler on a full-size stack of its own (civetweb's workers have 100 KiB
+// stacks: common/full_stack_call.h), and writes the HttpResponse back.
 //
 // With cert_file and key_file the port speaks only HTTPS (TLS 1.2+), the
 // certificate chain and key loaded with OpenSSL into civetweb's context.

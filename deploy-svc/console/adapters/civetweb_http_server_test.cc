@@ -6,6 +6,7 @@
 #include "deploy-svc/console/adapters/civetweb_http_server.h"
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -111,6 +112,35 @@ TEST_F(HttpServerTest, PlainRequestsArriveParsedAndAnswersKeepTheirHeaders) {
   EXPECT_EQ(post.body, "POST /login ? body=token=abc%2B1&csrf=x tls=0");
 
   EXPECT_EQ(Fetch(base + "/missing").status, 404);
+}
+
+// A frame chain of `bytes`, live until the deepest call returns.
+int DeepCall(size_t bytes) {
+  constexpr size_t kFrame = 16 * 1024;
+  volatile char frame[kFrame];
+  std::memset(const_cast<char*>(frame), 1, kFrame);
+  int n = 1;
+  if (bytes > kFrame) n += DeepCall(bytes - kFrame);
+  return n + frame[kFrame / 2] - 1;
+}
+
+TEST_F(HttpServerTest, HandlersHaveMoreStackThanCivetwebsWorkers) {
+  // civetweb's workers have 100 KiB; a rollback through curl, OpenSSL and
+  // libpqxx under ASan needs more (it overflowed before the fix).
+  absl::StatusOr<std::unique_ptr<CivetwebHttpServer>> server =
+      CivetwebHttpServer::Start(
+          {.listen = "127.0.0.1:0"}, [](const HttpRequest&) {
+            HttpResponse out;
+            out.content_type = "text/plain";
+            out.body = absl::StrCat(DeepCall(1024 * 1024));
+            return out;
+          });
+  ASSERT_TRUE(server.ok()) << server.status();
+  Reply reply =
+      Fetch(absl::StrCat("http://127.0.0.1:", (*server)->port(), "/deep"));
+  ASSERT_EQ(reply.code, CURLE_OK) << curl_easy_strerror(reply.code);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "64");
 }
 
 TEST_F(HttpServerTest, OversizedBodiesAreRefusedBeforeTheHandler) {
