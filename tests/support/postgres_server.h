@@ -2,7 +2,8 @@
 //
 // initdb into a fresh temporary directory (as the `postgres` user when the
 // test runs as root, since PostgreSQL refuses to run as root), start on a
-// free loopback port with trust auth and fsync off, and remove everything on
+// free loopback port with trust auth and fsync off (commits stay synchronous,
+// so an acknowledged commit survives Stop()), and remove everything on
 // destruction.
 //
 //   static PostgresServer* pg = PostgresServer::StartOrDie();
