@@ -191,12 +191,16 @@ absl::StatusOr<DeploymentRecord> DeployPipeline::RunLocked(
     return found.status();
   }
   if (kind == DeploymentKind::kDeploy && current && !args.force &&
-      !args.dry_run && current->image_sha == args.image_sha) {
+      !args.dry_run && current->image_sha == args.image_sha &&
+      TagStillNames(args.image_sha, current->digest)) {
     LogInfo("deploy_noop", {{"environment", args.environment},
                             {"git_sha", args.image_sha.str()},
                             {"deployment_id", current->deployment_id}});
     return *current;
   }
+  // Otherwise (including a running SHA whose tag moved, went missing or
+  // could not be read) a full attempt runs: its digest guard reports the
+  // mismatch, recorded and escalated, before anything is applied.
 
   NewDeployment fresh(args.image_sha);
   fresh.environment = args.environment;
@@ -282,6 +286,16 @@ void DeployPipeline::RefreshSignatureCoverage(const std::string& environment) {
   }
   metrics_.SetSignedDeploymentsRatio(environment, coverage->verified,
                                      coverage->total);
+}
+
+bool DeployPipeline::TagStillNames(const GitSha& sha,
+                                   const std::optional<Digest>& running) {
+  // The no-op answers from history only while the registry agrees: a tag of
+  // the running SHA repointed out of band must not hide behind it.
+  if (!running) return false;
+  absl::StatusOr<std::optional<Digest>> tag =
+      resolver_.ResolveTag(options_.canonical_repository, sha.str());
+  return tag.ok() && tag->has_value() && **tag == *running;
 }
 
 absl::StatusOr<Digest> DeployPipeline::CheckImage(

@@ -146,6 +146,9 @@ class DeployPipeline {
                             bool expect_change);
   // The digest to deploy: the tag resolved in the registry now, checked
   // against what build-svc recorded (`facts`).
+  // True when the canonical SHA tag still names `running` (the digest the
+  // environment runs); false on any difference or error.
+  bool TagStillNames(const GitSha& sha, const std::optional<Digest>& running);
   absl::StatusOr<Digest> CheckImage(const GitSha& sha, DeploymentKind kind,
                                     std::optional<int64_t> deployment_id,
                                     const ImageFacts& facts);

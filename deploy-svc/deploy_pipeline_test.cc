@@ -505,6 +505,48 @@ TEST_F(DeployPipelineTest, RedeployingTheCurrentShaIsANoOp) {
   EXPECT_EQ(CountPuts(), puts);
 }
 
+// The no-op answers from history only while the registry agrees: the
+// running SHA's tag repointed out of band is DIGEST_MISMATCH, recorded and
+// escalated, and nothing is applied (it returned the current one before).
+TEST_F(DeployPipelineTest, RedeployOfTheCurrentShaWithItsTagRepointedIsCaught) {
+  Canonical(kA, 13);
+  MakePipeline(Seed());
+  absl::StatusOr<DeploymentRecord> first = Deploy(kA);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const int puts = CountPuts();
+  Publish(canonical_, kA, 14);  // out of band, over the running SHA's tag
+
+  absl::StatusOr<DeploymentRecord> again = Deploy(kA);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kDataLoss)
+      << again.status();
+  EXPECT_EQ(ErrorCodeOf(again.status()), ErrorCode::kDigestMismatch);
+  EXPECT_EQ(CountPuts(), puts);
+  absl::StatusOr<Page<DeploymentRecord>> history =
+      store_->ListDeployments("production", {.page_size = 10});
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->items.size(), 2u);
+  EXPECT_EQ(history->items[0].error_code, "DIGEST_MISMATCH");
+  EXPECT_EQ(store_->GetCurrent("production")->deployment_id,
+            first->deployment_id);
+  EXPECT_THAT(Metrics(),
+              HasSubstr("shapin_digest_mismatch_total{phase=\"deploy\"} 1"));
+  int64_t escalations = 0;
+  ASSERT_TRUE(pool_
+                  ->Run([&](pqxx::connection& c) {
+                    pqxx::work tx(c);
+                    escalations =
+                        tx.exec_params1(
+                              "SELECT count(*) FROM events WHERE kind ="
+                              " 'digest_mismatch' AND severity = 'error'"
+                              " AND git_sha = $1",
+                              kA)[0]
+                            .as<int64_t>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(escalations, 1);
+}
+
 TEST_F(DeployPipelineTest, ASecondDeployWhileOneRunsIsAbortedNamingIt) {
   Canonical(kA, 10);
   MakePipeline(Seed());  // deploy.lock_wait 0s: fail fast

@@ -339,6 +339,42 @@ describe('pipeline: build by SHA, deploy, roll back (through reflection)', () =>
     s.redeployB = d;
   });
 
+  test('9b. B\'s tag repointed out of band: Deploy B again is DATA_LOSS (DIGEST_MISMATCH), nothing applied',
+    { timeout: kStepMs }, async (t) => {
+      if (!needs(t, 'redeployB', 'buildA')) return;
+      // The registry of the stack has no auth; the canonical repository is
+      // <registry>/<name>. B's tag is pointed at A's manifest, then restored.
+      const name = env.CANONICAL_REPOSITORY.slice(env.CANONICAL_REPOSITORY.indexOf('/') + 1);
+      const base = `http://${env.REGISTRY}/v2/${name}/manifests`;
+      const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+      const get = async (ref) => {
+        const res = await fetch(`${base}/${ref}`, { headers: { Accept: accept } });
+        assert.equal(res.status, 200, `GET manifest ${ref}`);
+        return { type: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()) };
+      };
+      const put = async (ref, m) => {
+        const res = await fetch(`${base}/${ref}`, { method: 'PUT', headers: { 'Content-Type': m.type }, body: m.body });
+        assert.equal(res.status, 201, `PUT manifest ${ref}: ${await res.text()}`);
+      };
+      const original = await get(s.repo.b);
+      await put(s.repo.b, await get(s.buildA.digest));
+      try {
+        // B is the current deployment: before the fix this returned it as a
+        // no-op without asking the registry.
+        const err = await grpcFailure(deployCall(s.repo.b));
+        assertGrpcError(err, 'DATA_LOSS', 'DIGEST_MISMATCH', 'Deploy B with its tag repointed');
+        assert.equal(await appVersion(), s.repo.b, 'nothing was applied');
+        const history = await deploy.call(`${kDeploy}/ListDeployments`, { environment: kEnvironment, page_size: 1 });
+        const last = history.deployments[0];
+        assert.equal(last.state, 'DEPLOYMENT_STATE_FAILED', JSON.stringify(last));
+        assert.equal(last.error_code, 'DIGEST_MISMATCH', JSON.stringify(last));
+      } finally {
+        await put(s.repo.b, original);
+      }
+      const again = await deployCall(s.repo.b);
+      assert.equal(again.deployment_id, s.redeployB.deployment_id, 'with the tag restored it is a no-op again');
+    });
+
   test('10. CancelBuild of a running build (the slow commit) ends it CANCELED', { timeout: kStepMs }, async () => {
     const sha = s.repo.slow;
     const queued = await build.call(`${kBuild}/SubmitBuild`, {
